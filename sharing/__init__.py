@@ -1,0 +1,59 @@
+"""Federated equipment and know-how sharing for the Mouvement des Régies de Quartier."""
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application: config → extensions → blueprints → CLI → errors."""
+    app = Flask(__name__, instance_relative_config=True)
+    _configure(app, config)
+
+    from sharing import errors, extensions, security, web
+    from sharing.accounts import api as accounts_api
+    from sharing.accounts import views as accounts_views
+    from sharing.catalogue import api as catalogue_api
+    from sharing.catalogue import views as catalogue_views
+    from sharing.cli import register_commands
+    from sharing.meta import bp as meta_bp
+    from sharing.regies import api as regies_api
+    from sharing.regies import views as regies_views
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(
+        app, extensions.db, directory=os.path.join(app.root_path, "..", "migrations")
+    )
+    security.init_app(app)
+    extensions.babel.init_app(
+        app, locale_selector=lambda: "fr", timezone_selector=web.user_timezone
+    )
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    extensions.api.init_app(app)
+
+    for module in (accounts_api, regies_api, catalogue_api):
+        extensions.csrf.exempt(module.bp)  # protect_api checks CSRF for cookie sessions
+        extensions.api.register_blueprint(module.bp)
+    for blueprint in (meta_bp, accounts_views.bp, regies_views.bp, catalogue_views.bp):
+        app.register_blueprint(blueprint)
+
+    web.init_app(app)
+    register_commands(app)
+    errors.register(app)
+    return app
+
+
+def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
+    from sharing.config import Config
+
+    app.config.from_object(Config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+        app.instance_path, "sharing.sqlite"
+    )
+    app.config.from_prefixed_env()
+    if config:
+        app.config.update(config)

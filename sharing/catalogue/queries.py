@@ -1,0 +1,48 @@
+"""Read-only queries over the catalogue."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from sharing.catalogue.models import Resource, ResourceStatus
+from sharing.regies.models import Regie
+from sharing.search import matches_all_words
+
+
+def resources(
+    *,
+    q: str | None = None,
+    category: str | None = None,
+    regie: uuid.UUID | None = None,
+    instance: str | None = None,
+    status: ResourceStatus | None = None,
+    available_from: datetime | None = None,
+    available_to: datetime | None = None,
+) -> Select[Any]:
+    """The catalogue, filtered. Retired resources only appear when asked for by status."""
+    stmt = select(Resource).join(Resource.regie).order_by(Resource.name, Resource.id)
+    if q:
+        stmt = stmt.where(matches_all_words(Resource.search_text, q))
+    if category:
+        stmt = stmt.where(Resource.category == category)
+    if regie:
+        stmt = stmt.where(Resource.regie_id == regie)
+    if instance == "local":
+        stmt = stmt.where(Regie.origin_instance_id.is_(None))
+    elif instance:
+        stmt = stmt.where(Regie.origin_instance_id == uuid.UUID(instance))
+    if available_from is not None and available_to is not None:
+        # Without loans yet, "free" means lendable; the loans module adds busy periods.
+        stmt = stmt.where(Resource.status == ResourceStatus.AVAILABLE)
+    if status:
+        stmt = stmt.where(Resource.status == status)
+    else:
+        stmt = stmt.where(Resource.status != ResourceStatus.RETIRED)
+    return stmt
+
+
+def regie_inventory(regie_id: uuid.UUID) -> Select[Any]:
+    """A régie's own resources, retired ones included, for export and management."""
+    return select(Resource).where(Resource.regie_id == regie_id).order_by(Resource.name)

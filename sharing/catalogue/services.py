@@ -1,0 +1,81 @@
+"""Use cases for the equipment catalogue. Services flush; the caller commits."""
+
+import uuid
+from typing import Any
+
+from sharing.accounts.models import User
+from sharing.catalogue.models import Resource, ResourceStatus
+from sharing.catalogue.permissions import can_create_resource, can_edit_resource
+from sharing.errors import Conflict, Forbidden, NotFound
+from sharing.extensions import db
+from sharing.search import searchable
+
+
+def get_resource(resource_id: uuid.UUID | str) -> Resource:
+    """A resource by id; the catalogue is visible to every signed-in user."""
+    try:
+        key = resource_id if isinstance(resource_id, uuid.UUID) else uuid.UUID(resource_id)
+    except ValueError:
+        raise NotFound("Ce matériel n'existe pas.") from None
+    resource = db.session.get(Resource, key)
+    if resource is None:
+        raise NotFound("Ce matériel n'existe pas.")
+    return resource
+
+
+def create_resource(actor: User, data: dict[str, Any]) -> Resource:
+    """List a new piece of equipment for the actor's régie."""
+    if not can_create_resource(actor):
+        raise Forbidden("Seuls les responsables de régie ajoutent du matériel.")
+    resource = Resource(regie=actor.regie, **data)
+    refresh_search_text(resource)
+    db.session.add(resource)
+    db.session.flush()
+    return resource
+
+
+def update_resource(actor: User, resource: Resource, data: dict[str, Any]) -> Resource:
+    """Change a resource; its version increases when anything changed."""
+    _require_editable(actor, resource)
+    changed = False
+    for key, value in data.items():
+        if getattr(resource, key) != value:
+            setattr(resource, key, value)
+            changed = True
+    if changed:
+        resource.version += 1
+        refresh_search_text(resource)
+    db.session.flush()
+    return resource
+
+
+def retire_resource(actor: User, resource: Resource) -> None:
+    """Take a resource out of the catalogue for good; it stays for the loan history."""
+    if resource.status is ResourceStatus.RETIRED and can_edit_resource(actor, resource):
+        return
+    _require_editable(actor, resource)
+    resource.status = ResourceStatus.RETIRED
+    resource.version += 1
+    db.session.flush()
+
+
+def refresh_search_text(resource: Resource) -> None:
+    resource.search_text = searchable(
+        resource.name,
+        resource.description,
+        resource.category_label,
+        resource.location,
+        resource.requirements,
+    )
+
+
+def _require_editable(actor: User, resource: Resource) -> None:
+    if not resource.is_local:
+        raise Conflict(
+            "Ce matériel appartient à une autre instance : modifiez-le là-bas.",
+            code="read_only_replica",
+        )
+    if not can_edit_resource(actor, resource):
+        raise Forbidden("Seuls les responsables de la régie propriétaire modifient ce matériel.")
+    if resource.status is ResourceStatus.RETIRED:
+        raise Conflict("Ce matériel est retiré du catalogue.", code="resource_retired")

@@ -1,0 +1,108 @@
+"""``flask`` commands for administrators. Each command commits once, at its end."""
+
+import click
+from flask import Flask
+from marshmallow import ValidationError
+
+from sharing.accounts import services as accounts
+from sharing.accounts.schemas import TokenArgs, UserArgs
+from sharing.errors import DomainError
+from sharing.extensions import db
+from sharing.regies import services as regies
+from sharing.regies.schemas import RegieArgs
+
+regies_cli = click.Group("regies", help="Manage the régies hosted here.")
+users_cli = click.Group("users", help="Manage accounts and API tokens.")
+demo_cli = click.Group("demo", help="Demonstration data.")
+
+
+def _load(schema: object, data: dict) -> dict:
+    try:
+        return schema.load(data)  # type: ignore[attr-defined, no-any-return]
+    except ValidationError as error:
+        lines = [f"{field}: {' '.join(map(str, msgs))}" for field, msgs in error.messages.items()]
+        raise click.ClickException("; ".join(lines)) from None
+
+
+def _fail(error: DomainError) -> click.ClickException:
+    db.session.rollback()
+    fields = error.details.get("fields") or {}
+    detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
+    return click.ClickException(f"{error.message} {detail}".strip())
+
+
+@regies_cli.command("create")
+@click.option("--name", required=True)
+@click.option("--slug", required=True)
+@click.option("--city", required=True)
+@click.option("--postcode")
+@click.option("--timezone", default="Europe/Paris", show_default=True)
+def create_regie(name: str, slug: str, city: str, postcode: str | None, timezone: str) -> None:
+    """Create a régie and print its id."""
+    data = {"name": name, "slug": slug, "city": city, "timezone": timezone}
+    if postcode:
+        data["postcode"] = postcode
+    try:
+        regie = regies.create_regie(None, _load(RegieArgs(), data))
+    except DomainError as error:
+        raise _fail(error) from None
+    db.session.commit()
+    click.echo(str(regie.id))
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--regie", "regie_slug", required=True, help="The régie's slug.")
+@click.option("--role", type=click.Choice(["admin", "manager", "member"]), required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user(email: str, name: str, regie_slug: str, role: str, password: str) -> None:
+    """Create an account and print its id."""
+    try:
+        regie = regies.get_regie_by_slug(regie_slug)
+        data = _load(
+            UserArgs(),
+            {
+                "email": email,
+                "name": name,
+                "password": password,
+                "regie_id": str(regie.id),
+                "role": role,
+            },
+        )
+        user = accounts.create_user(None, data)
+    except DomainError as error:
+        raise _fail(error) from None
+    db.session.commit()
+    click.echo(str(user.id))
+
+
+@users_cli.command("token")
+@click.option("--email", required=True)
+@click.option("--label", default="cli")
+def create_token(email: str, label: str) -> None:
+    """Create a personal API token; the token alone is printed on the last line."""
+    args = _load(TokenArgs(), {"email": email, "password": "-", "label": label})
+    try:
+        user = accounts.get_user_by_email(args["email"])
+    except DomainError as error:
+        raise _fail(error) from None
+    token, secret = accounts.create_token(user, args["label"])
+    db.session.commit()
+    click.echo(f"Token {token.id} for {user.email} ({token.label}):")
+    click.echo(secret)
+
+
+@demo_cli.command("seed")
+def seed_demo() -> None:
+    """Load realistic French demo data; running it again changes nothing."""
+    from sharing.demo import seed
+
+    summary = seed()
+    db.session.commit()
+    click.echo(summary)
+
+
+def register_commands(app: Flask) -> None:
+    for group in (regies_cli, users_cli, demo_cli):
+        app.cli.add_command(group)

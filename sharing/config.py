@@ -1,0 +1,35 @@
+"""Default configuration; every key can be overridden with a ``FLASK_``-prefixed variable."""
+
+from datetime import timedelta
+
+
+class Config:
+    """Defaults for a local instance. ``SQLALCHEMY_DATABASE_URI`` is filled in by the factory."""
+
+    SECRET_KEY = "dev-only-change-me"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    # The public base URL of this instance: QR labels and calendar feeds link to it.
+    INSTANCE_URL = "http://127.0.0.1:5000"
+    INSTANCE_NAME = "Instance locale"
+
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+
+    # Flask-Limiter: "memory://" is per process; point it at Redis under several workers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute"
+
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+
+    API_TITLE = "Mutualisation des Régies — API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"

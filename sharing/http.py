@@ -1,0 +1,126 @@
+"""What every API and form shares at the HTTP boundary: field types, pagination, form loading."""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import request
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from sqlalchemy import Select, func, select
+
+from sharing.errors import Invalid
+from sharing.extensions import db
+
+
+class Args(Schema):
+    """Base of every input schema: unknown fields are refused."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class Text(fields.String):
+    """A string with surrounding whitespace removed; required ones may not be blank."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if self.required and not text:
+            raise ValidationError("Ce champ ne peut pas être vide.")
+        return text
+
+
+class Euros(fields.Decimal):
+    """An amount in euros; accepts French notation ("1 200,50 €") as well as numbers."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("validate", validate.Range(min=0, max=10_000_000))
+        super().__init__(places=2, allow_nan=False, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal | None:
+        if isinstance(value, bool):
+            raise ValidationError("Montant invalide.")
+        if isinstance(value, str):
+            value = parse_french_decimal(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> float | None:
+        return None if value is None else float(value)
+
+
+def parse_french_decimal(text: str) -> str:
+    """Turn "1 200,50 €" or "1200.5" into "1200.50"-style text a Decimal accepts."""
+    cleaned = re.sub(r"[\s\u00a0\u202f€]", "", text)
+    if "," in cleaned:
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    try:
+        Decimal(cleaned)
+    except InvalidOperation:
+        raise ValidationError("Montant invalide.") from None
+    return cleaned
+
+
+class Timestamp(fields.DateTime):
+    """RFC 3339: any offset on input (a naive time is refused), UTC with ``Z`` on output."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if parsed.tzinfo is None:
+            raise ValidationError("Indiquez le fuseau horaire (par exemple Z ou +02:00).")
+        return parsed.astimezone(UTC)
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class PageArgs(Args):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class PageSchema(Schema):
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
+    """A ``{items, total, page, per_page}`` schema around ``item_schema``."""
+    return type(name, (PageSchema,), {"items": fields.List(fields.Nested(item_schema))})
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def paginate(stmt: Select[Any], page: int = 1, per_page: int = 50) -> Page:
+    """Run ``stmt`` for one page and count all its rows."""
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
+    return Page(items=items, total=total or 0, page=page, per_page=per_page)
+
+
+def load_form(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
+    """Load the submitted HTML form with the API's schema; blank inputs count as absent."""
+    data = {
+        key: value
+        for key, value in request.form.items()
+        if key != "csrf_token" and value.strip() != ""
+    }
+    try:
+        return schema.load(data, partial=partial)
+    except ValidationError as error:
+        raise Invalid(
+            "Certaines valeurs ne sont pas valides.", fields=dict(error.normalized_messages())
+        ) from None

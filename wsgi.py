@@ -1,0 +1,3 @@
+from sharing import create_app
+
+app = create_app()
