@@ -1,8 +1,10 @@
 """``flask`` commands for administrators. Each command commits once, at its end."""
 
+from typing import Any
+
 import click
 from flask import Flask
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from sharing.accounts import services as accounts
 from sharing.accounts.schemas import TokenArgs, UserArgs
@@ -16,11 +18,12 @@ users_cli = click.Group("users", help="Manage accounts and API tokens.")
 demo_cli = click.Group("demo", help="Demonstration data.")
 
 
-def _load(schema: object, data: dict) -> dict:
+def _load(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
     try:
-        return schema.load(data)  # type: ignore[attr-defined, no-any-return]
+        return dict(schema.load(data))
     except ValidationError as error:
-        lines = [f"{field}: {' '.join(map(str, msgs))}" for field, msgs in error.messages.items()]
+        messages = error.normalized_messages()
+        lines = [f"{field}: {' '.join(map(str, msgs))}" for field, msgs in messages.items()]
         raise click.ClickException("; ".join(lines)) from None
 
 

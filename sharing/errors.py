@@ -6,7 +6,7 @@ page. Services raise the domain exceptions below and never build responses thems
 
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -96,32 +96,31 @@ def wants_json() -> bool:
 
 def error_response(
     status: int, code: str, message: str, details: dict[str, Any] | None = None
-) -> tuple[Response | str, int]:
+) -> Response:
     """Build the JSON error body or the French error page for the current request."""
     if wants_json():
         body = {"status": status, "code": code, "message": message, "details": details or {}}
-        return jsonify(error=body), status
-    return render_template("error.html", status=status, message=message), status
+        response = jsonify(error=body)
+    else:
+        response = make_response(render_template("error.html", status=status, message=message))
+    response.status_code = status
+    return response
 
 
 def _webargs_details(error: HTTPException) -> tuple[str, dict[str, Any]]:
     """Flatten webargs' ``{"json": {...}}`` messages into ``details.fields``."""
     messages = (getattr(error, "data", None) or {}).get("messages") or {}
-    fields: dict[str, Any] = {}
-    location = "json"
-    for location, errors in messages.items():
-        if isinstance(errors, dict):
-            fields.update(errors)
-        else:
-            fields["_schema"] = errors
+    location = next(iter(messages), "json")  # webargs parses one location per schema
+    errors = messages.get(location, {})
+    fields = dict(errors) if isinstance(errors, dict) else {"_schema": errors}
     return location, fields
 
 
-def handle_domain_error(error: DomainError) -> tuple[Response | str, int]:
+def handle_domain_error(error: DomainError) -> Response:
     return error_response(error.status, error.code, error.message, error.details)
 
 
-def handle_http_exception(error: HTTPException) -> tuple[Response | str, int] | Response:
+def handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     if status == 422 or (status == 400 and getattr(error, "data", None)):
         location, fields = _webargs_details(error)
@@ -138,16 +137,18 @@ def handle_http_exception(error: HTTPException) -> tuple[Response | str, int] | 
             "csrf_failed",
             _("Le formulaire a expiré ou n'est pas valide (jeton CSRF). Rechargez la page."),
         )
-    if status == 405 and wants_json():
-        response, code = error_response(405, "method_not_allowed", FRENCH_MESSAGES[405])
-        assert isinstance(response, Response)
-        response.headers["Allow"] = ", ".join(error.valid_methods or [])  # type: ignore[attr-defined]
-        return response, code
-    code = HTTP_CODES.get(status, "error")
-    return error_response(status, code, FRENCH_MESSAGES.get(status, error.description or ""))
+    response = error_response(
+        status,
+        HTTP_CODES.get(status, "error"),
+        FRENCH_MESSAGES.get(status, error.description or ""),
+    )
+    for name, value in error.get_headers():  # Allow on 405, Retry-After on 429
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
-def handle_unexpected(error: Exception) -> tuple[Response | str, int]:
+def handle_unexpected(error: Exception) -> Response:
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     return error_response(500, "internal_error", FRENCH_MESSAGES[500])
 

@@ -38,15 +38,15 @@ class Euros(fields.Decimal):
         kwargs.setdefault("validate", validate.Range(min=0, max=10_000_000))
         super().__init__(places=2, allow_nan=False, **kwargs)
 
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal | None:
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal:
         if isinstance(value, bool):
             raise ValidationError("Montant invalide.")
         if isinstance(value, str):
             value = parse_french_decimal(value)
         return super()._deserialize(value, attr, data, **kwargs)
 
-    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> float | None:
-        return None if value is None else float(value)
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else float(value)  # JSON numbers, not strings
 
 
 def parse_french_decimal(text: str) -> str:

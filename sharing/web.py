@@ -40,9 +40,8 @@ def safe_next(target: str | None, default: str = "catalogue.dashboard") -> str:
 
 def page_url(page: int) -> str:
     """The current URL with another ``page`` parameter (for pagination links)."""
-    args = request.args.to_dict()
-    args["page"] = str(page)
-    return url_for(request.endpoint or "catalogue.dashboard", **(request.view_args or {}), **args)
+    values: dict[str, Any] = {**request.args.to_dict(), **(request.view_args or {}), "page": page}
+    return url_for(request.endpoint or "catalogue.dashboard", **values)
 
 
 def init_app(app: Flask) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from werkzeug.security import generate_password_hash
 
-from sharing.accounts.models import ApiToken, Role, User, hash_token
 from sharing.accounts import queries
+from sharing.accounts.models import ApiToken, User, hash_token
 from sharing.accounts.permissions import can_create_user, can_list_users, can_revoke_token
 from sharing.db import utcnow
 from sharing.errors import Forbidden, Invalid, NotFound, Unauthorized

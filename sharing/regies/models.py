@@ -1,6 +1,7 @@
 """Régies: the associations that own equipment and write documents."""
 
 import uuid
+
 from sqlalchemy import Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
