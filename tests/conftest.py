@@ -105,3 +105,12 @@ def live_server(app: Flask) -> Iterator[str]:
 def pytest_report_header(config: Any) -> str:
     url = os.environ.get("TEST_DATABASE_URL") or "sqlite (temporary file)"
     return f"database: {sa.make_url(url).render_as_string() if '://' in url else url}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """``make test`` sets SHARING_FORBID_SKIPS: a skipped database or browser test is a failure."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if os.environ.get("SHARING_FORBID_SKIPS") and skipped:
+        reporter.write_line(f"{skipped} test(s) skipped, which make test forbids", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,0 +1,43 @@
+# Two commands for a newcomer: `make run` serves the demo, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export FLASK_APP := wsgi.py
+
+.PHONY: run test install lint test-sqlite test-postgres test-browser clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve the seeded French demo on http://127.0.0.1:5000 (SQLite in instance/).
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo seed
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## Lint, type-check, the whole suite on SQLite, again on PostgreSQL, then the browser tests.
+test: lint test-sqlite test-postgres test-browser
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test-sqlite: install
+	SHARING_FORBID_SKIPS=1 $(BIN)/pytest -m "not browser"
+
+test-postgres: install
+	SHARING_FORBID_SKIPS=1 TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser"
+
+test-browser: install
+	SHARING_FORBID_SKIPS=1 $(BIN)/pytest -m browser
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
