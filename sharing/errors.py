@@ -8,7 +8,23 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
+
+
+class ErrorBodySchema(Schema):
+    status = fields.Integer(required=True)
+    code = fields.String(required=True, metadata={"description": "Machine-readable reason"})
+    message = fields.String(required=True, metadata={"description": "French, for people"})
+    details = fields.Dict(
+        metadata={"description": "`fields` for 422, `conflicts` for booking_conflict, …"}
+    )
+
+
+class ErrorSchema(Schema):
+    """The body of every API error."""
+
+    error = fields.Nested(ErrorBodySchema, required=True)
 
 
 class DomainError(Exception):

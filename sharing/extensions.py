@@ -10,6 +10,13 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from sharing.db import Base
+from sharing.errors import ErrorSchema
+
+
+class SharingApi(Api):
+    """flask-smorest, documenting our error body instead of its own."""
+
+    ERROR_SCHEMA = ErrorSchema
 
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
@@ -17,4 +24,4 @@ login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
-api = Api()
+api = SharingApi()

@@ -22,6 +22,7 @@ def login_rate_limit() -> str:
 
 
 @bp.post("/auth/tokens")
+@bp.doc(security=[])
 @public
 @limiter.limit(login_rate_limit)
 @bp.arguments(TokenArgs)
