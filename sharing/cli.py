@@ -4,6 +4,7 @@ from typing import Any
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from marshmallow import Schema, ValidationError
 
 from sharing.accounts import services as accounts
@@ -13,9 +14,11 @@ from sharing.extensions import db
 from sharing.regies import services as regies
 from sharing.regies.schemas import RegieArgs
 
-regies_cli = click.Group("regies", help="Manage the régies hosted here.")
-users_cli = click.Group("users", help="Manage accounts and API tokens.")
-demo_cli = click.Group("demo", help="Demonstration data.")
+# AppGroup runs each command inside the application context, whoever invokes it (the
+# ``flask`` script, or ``app.test_cli_runner()`` which does not push a context itself).
+regies_cli = AppGroup("regies", help="Manage the régies hosted here.")
+users_cli = AppGroup("users", help="Manage accounts and API tokens.")
+demo_cli = AppGroup("demo", help="Demonstration data.")
 
 
 def _load(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
