@@ -97,6 +97,7 @@ def run_migrations_online():
         if connection.dialect.name == "sqlite":
             # Batch migrations copy and drop tables; SQLite would refuse with foreign keys on.
             connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()  # end the implicit transaction, so the migration's own commits
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
