@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import select
 
 from sharing.accounts.models import User
-from sharing.errors import Forbidden, Invalid, NotFound
+from sharing.errors import Conflict, Forbidden, Invalid, NotFound
 from sharing.extensions import db
 from sharing.regies.models import Regie
 from sharing.regies.permissions import can_create_regie, can_edit_regie
@@ -42,6 +42,11 @@ def create_regie(actor: User | None, data: dict[str, Any]) -> Regie:
 
 def update_regie(actor: User, regie: Regie, data: dict[str, Any]) -> Regie:
     """Change a régie's card; its version increases when anything changed."""
+    if not regie.is_local:
+        raise Conflict(
+            "Cette régie appartient à une autre instance : modifiez-la là-bas.",
+            code="read_only_replica",
+        )
     if not can_edit_regie(actor, regie):
         raise Forbidden("Vous ne pouvez pas modifier cette régie.")
     if "slug" in data and data["slug"] != regie.slug:
