@@ -18,6 +18,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from sharing.catalogue import api as catalogue_api
     from sharing.catalogue import views as catalogue_views
     from sharing.cli import register_commands
+    from sharing.loans import api as loans_api
+    from sharing.loans import cli as loans_cli
     from sharing.meta import bp as meta_bp
     from sharing.regies import api as regies_api
     from sharing.regies import views as regies_views
@@ -34,7 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     extensions.limiter.init_app(app)
     extensions.api.init_app(app)
 
-    for module in (accounts_api, regies_api, catalogue_api):
+    for module in (accounts_api, regies_api, catalogue_api, loans_api):
         extensions.csrf.exempt(module.bp)  # protect_api checks CSRF for cookie sessions
         extensions.api.register_blueprint(module.bp)
     for blueprint in (meta_bp, accounts_views.bp, regies_views.bp, catalogue_views.bp):
@@ -42,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     web.init_app(app)
     register_commands(app)
+    app.cli.add_command(loans_cli.loans_cli)
     errors.register(app)
     return app
 

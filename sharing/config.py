@@ -26,6 +26,16 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
 
+    # Loans: how long a request holds its slot without a decision.
+    LOAN_REQUEST_TTL_HOURS = 72
+    # Outgoing e-mail: with no MAIL_SERVER, notifications are written to the log.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 587
+    MAIL_USE_TLS = True
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_SENDER = "Mutualisation des Régies <ne-pas-repondre@regies.invalid>"
+
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
 
     API_TITLE = "Mutualisation des Régies — API"

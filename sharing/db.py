@@ -45,6 +45,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def rfc3339(value: datetime) -> str:
+    """``2026-03-29T01:30:00Z``: the API's way of writing a time."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 uuid_pk = Annotated[uuid.UUID, mapped_column(Uuid, primary_key=True, default=uuid.uuid4)]
 created_at = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow)]
 updated_at = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)]

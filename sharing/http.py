@@ -10,6 +10,7 @@ from flask import request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import Select, func, select
 
+from sharing.db import rfc3339
 from sharing.errors import Invalid
 from sharing.extensions import db
 
@@ -71,9 +72,7 @@ class Timestamp(fields.DateTime):
         return parsed.astimezone(UTC)
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return None if value is None else rfc3339(value)
 
 
 class PageArgs(Args):

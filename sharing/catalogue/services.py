@@ -59,6 +59,15 @@ def retire_resource(actor: User, resource: Resource) -> None:
     db.session.flush()
 
 
+def put_in_maintenance(resource: Resource) -> None:
+    """Take a damaged resource out of lending until its owner puts it back (no actor: it
+    follows from a return recorded as damaged)."""
+    if resource.status == ResourceStatus.AVAILABLE:
+        resource.status = ResourceStatus.MAINTENANCE
+        resource.version += 1
+        db.session.flush()
+
+
 def refresh_search_text(resource: Resource) -> None:
     resource.search_text = searchable(
         resource.name,

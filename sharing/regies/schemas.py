@@ -5,8 +5,9 @@ import uuid
 import zoneinfo
 from typing import Any
 
-from flask import current_app
-from marshmallow import Schema, ValidationError, fields, validate
+from flask import current_app, url_for
+from flask_login import current_user
+from marshmallow import Schema, ValidationError, fields, post_dump, validate
 
 from sharing.http import Args, PageArgs, Text, page_schema
 
@@ -55,6 +56,24 @@ class RegieSchema(Schema):
     contact_phone = fields.String(allow_none=True)
     version = fields.Integer()
     origin = fields.Function(origin_of, metadata={"description": "Owning instance"})
+    calendar_url = fields.Method(
+        "get_calendar_url",
+        metadata={"description": "Only on your own régie: its iCalendar feed, with its secret"},
+    )
+
+    def get_calendar_url(self, regie: Any) -> str | None:
+        if not (current_user and current_user.is_authenticated):
+            return None
+        if current_user.regie_id != regie.id:
+            return None
+        path = url_for("loans_api.calendar_feed", regie_id=regie.id, token=regie.calendar_token)
+        return str(current_app.config["INSTANCE_URL"]).rstrip("/") + path
+
+    @post_dump
+    def drop_foreign_calendar(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        if data.get("calendar_url") is None:
+            data.pop("calendar_url", None)
+        return data
 
 
 class RegieRefSchema(Schema):

@@ -1,0 +1,41 @@
+"""The one place where SQLite and PostgreSQL differ for bookings.
+
+The guarantee: two active bookings of one resource never overlap, whatever the concurrency,
+and the database itself refuses it.
+
+- PostgreSQL: an exclusion constraint ``bookings_no_overlap`` over ``resource_id`` and
+  ``tstzrange(starts_at, ends_at, '[)')`` for active statuses (migration, with ``btree_gist``).
+- SQLite: triggers ``bookings_no_overlap_insert/update`` raise ``booking_overlap``.
+
+The application checks first, to answer 409 with the busy periods: ``lock_resource`` makes the
+check and the insert one atomic step (``SELECT … FOR UPDATE`` on the resource row; on SQLite
+``BEGIN IMMEDIATE``, which takes the database's write lock before the check reads anything).
+The constraint is the backstop if anything ever writes around the service.
+"""
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from sharing.catalogue.models import Resource
+from sharing.extensions import db
+
+
+def lock_resource(resource_id: uuid.UUID) -> Resource | None:
+    """Serialise every booking write for this resource until the transaction ends."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        dbapi = connection.connection.dbapi_connection
+        if dbapi is not None and not dbapi.in_transaction:
+            dbapi.execute("BEGIN IMMEDIATE")
+        stmt = select(Resource).where(Resource.id == resource_id)
+    else:
+        stmt = select(Resource).where(Resource.id == resource_id).with_for_update(of=Resource)
+    return db.session.scalar(stmt.execution_options(populate_existing=True))
+
+
+def is_overlap_violation(error: IntegrityError) -> bool:
+    """True when the database refused an overlapping booking."""
+    text = str(error.orig)
+    return "bookings_no_overlap" in text or "booking_overlap" in text

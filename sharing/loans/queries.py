@@ -1,0 +1,103 @@
+"""Read-only queries over bookings and blocks: conflicts, availability, listings."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, literal, or_, select, union_all
+
+from sharing.loans.models import ACTIVE_STATUSES, Booking, BookingStatus, ResourceBlock
+
+
+def holds_slot(now: datetime) -> ColumnElement[bool]:
+    """Bookings that hold their resource at ``now``: an expired request never does, whether
+    or not the expiry job has run yet."""
+    return or_(
+        Booking.status.in_([BookingStatus.APPROVED, BookingStatus.PICKED_UP]),
+        and_(
+            Booking.status == BookingStatus.REQUESTED,
+            or_(Booking.expires_at.is_(None), Booking.expires_at > now),
+        ),
+    )
+
+
+def busy_periods(
+    resource_id: uuid.UUID, starts_at: datetime, ends_at: datetime, now: datetime
+) -> Select[Any]:
+    """Bookings and blocks of a resource overlapping ``[starts_at, ends_at)``, in one query:
+    rows of ``(starts_at, ends_at, kind)``, without anyone's identity."""
+    bookings = select(
+        Booking.starts_at.label("starts_at"),
+        Booking.ends_at.label("ends_at"),
+        literal("booking").label("kind"),
+    ).where(
+        Booking.resource_id == resource_id,
+        Booking.starts_at < ends_at,
+        Booking.ends_at > starts_at,
+        holds_slot(now),
+    )
+    blocks = select(
+        ResourceBlock.starts_at, ResourceBlock.ends_at, literal("block").label("kind")
+    ).where(
+        ResourceBlock.resource_id == resource_id,
+        ResourceBlock.starts_at < ends_at,
+        ResourceBlock.ends_at > starts_at,
+    )
+    union = union_all(bookings, blocks).subquery()
+    return select(union.c.starts_at, union.c.ends_at, union.c.kind).order_by(union.c.starts_at)
+
+
+def is_free_between(
+    resource_id: Any, starts_at: datetime, ends_at: datetime, now: datetime
+) -> ColumnElement[bool]:
+    """A condition on a resource id column: nothing holds it during ``[starts_at, ends_at)``."""
+    booked = exists().where(
+        Booking.resource_id == resource_id,
+        Booking.starts_at < ends_at,
+        Booking.ends_at > starts_at,
+        holds_slot(now),
+    )
+    blocked = exists().where(
+        ResourceBlock.resource_id == resource_id,
+        ResourceBlock.starts_at < ends_at,
+        ResourceBlock.ends_at > starts_at,
+    )
+    return ~booked & ~blocked
+
+
+def stale_requests(now: datetime, resource_id: uuid.UUID | None = None) -> Select[Any]:
+    """Requests whose time to be decided has passed."""
+    stmt = select(Booking).where(
+        Booking.status == BookingStatus.REQUESTED, Booking.expires_at <= now
+    )
+    if resource_id is not None:
+        stmt = stmt.where(Booking.resource_id == resource_id)
+    return stmt
+
+
+def bookings_of_regie(
+    regie_id: uuid.UUID, role: str | None = None, status: BookingStatus | None = None
+) -> Select[Any]:
+    """A régie's bookings as borrower, as lender, or both, soonest first."""
+    if role == "borrower":
+        stmt = select(Booking).where(Booking.borrower_regie_id == regie_id)
+    elif role == "lender":
+        stmt = select(Booking).where(Booking.lender_regie_id == regie_id)
+    else:
+        stmt = select(Booking).where(
+            or_(Booking.borrower_regie_id == regie_id, Booking.lender_regie_id == regie_id)
+        )
+    if status is not None:
+        stmt = stmt.where(Booking.status == status)
+    return stmt.order_by(Booking.starts_at, Booking.id)
+
+
+def active_bookings_between(start: datetime, end: datetime) -> Select[Any]:
+    """Active bookings starting or ending in ``[start, end)`` (for reminders)."""
+    return select(Booking).where(
+        Booking.status.in_(ACTIVE_STATUSES),
+        or_(
+            and_(Booking.starts_at >= start, Booking.starts_at < end),
+            and_(Booking.ends_at >= start, Booking.ends_at < end),
+        ),
+    )

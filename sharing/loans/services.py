@@ -1,0 +1,291 @@
+"""Use cases for loans. Each checks who may act, applies the rules and flushes; the caller
+commits once."""
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select
+from sqlalchemy.exc import IntegrityError
+
+from sharing.accounts.models import User
+from sharing.catalogue.models import Condition, Resource, ResourceStatus
+from sharing.catalogue.services import get_resource, put_in_maintenance
+from sharing.db import rfc3339, utcnow
+from sharing.errors import Conflict, Forbidden, Invalid, NotFound
+from sharing.extensions import db
+from sharing.loans import notifications, queries
+from sharing.loans.models import Booking, BookingEvent, BookingStatus, ResourceBlock
+from sharing.loans.overlap import is_overlap_violation, lock_resource
+from sharing.loans.permissions import (
+    can_block_resource,
+    can_cancel_booking,
+    can_decide_booking,
+    can_hand_over_booking,
+    can_manage_calendar,
+    can_request_booking,
+    can_view_booking,
+)
+from sharing.regies.models import Regie, new_feed_token
+from sharing.regies.services import get_regie
+
+
+def get_booking(actor: User, booking_id: uuid.UUID | str) -> Booking:
+    """A booking, for its borrower and lender régies only (404 for anyone else)."""
+    try:
+        key = booking_id if isinstance(booking_id, uuid.UUID) else uuid.UUID(booking_id)
+    except ValueError:
+        raise NotFound("Cette réservation n'existe pas.") from None
+    booking = db.session.get(Booking, key)
+    if booking is None or not can_view_booking(actor, booking):
+        raise NotFound("Cette réservation n'existe pas.")
+    return booking
+
+
+def list_bookings(actor: User, role: str | None, status: BookingStatus | None) -> Select[Any]:
+    """The actor's régie's bookings, as borrower, lender or both."""
+    return queries.bookings_of_regie(actor.regie_id, role, status)
+
+
+def request_booking(actor: User, data: dict[str, Any], now: datetime | None = None) -> Booking:
+    """Ask for a resource over ``[starts_at, ends_at)``; the request holds the slot until it is
+    decided or expires."""
+    now = now or utcnow()
+    resource = get_resource(data["resource_id"])
+    if not can_request_booking(actor, resource):
+        raise Forbidden("Vous ne pouvez pas réserver ce matériel.")
+    starts_at, ends_at = data["starts_at"], data["ends_at"]
+    _check_request_rules(resource, starts_at, ends_at, now)
+
+    locked = lock_resource(resource.id)
+    assert locked is not None
+    _check_available(locked)  # it may have changed while we waited for the lock
+    _expire_stale_requests(now, resource.id)
+    _refuse_conflicts(resource.id, starts_at, ends_at, now)
+
+    ttl = timedelta(hours=current_app.config["LOAN_REQUEST_TTL_HOURS"])
+    booking = Booking(
+        resource=resource,
+        borrower_regie_id=actor.regie_id,
+        lender_regie_id=resource.regie_id,
+        requested_by=actor,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status=BookingStatus.REQUESTED,
+        expires_at=min(now + ttl, starts_at),
+        note=data.get("note") or "",
+    )
+    booking.history.append(
+        BookingEvent(by=actor, from_status=None, to_status=BookingStatus.REQUESTED, at=now)
+    )
+    db.session.add(booking)
+    _flush_or_conflict(resource.id, starts_at, ends_at, now)
+    notifications.booking_requested(booking)
+    return booking
+
+
+def approve_booking(actor: User, booking: Booking, note: str = "") -> Booking:
+    """The lender's manager accepts a request."""
+    if not can_decide_booking(actor, booking):
+        raise Forbidden("Seuls les responsables de la régie prêteuse décident.")
+    _expire_if_stale(booking)
+    booking.transition(BookingStatus.APPROVED, actor, note)
+    booking.expires_at = None
+    db.session.flush()
+    notifications.booking_decided(booking)
+    return booking
+
+
+def decline_booking(actor: User, booking: Booking, reason: str = "") -> Booking:
+    """The lender's manager refuses a request."""
+    if not can_decide_booking(actor, booking):
+        raise Forbidden("Seuls les responsables de la régie prêteuse décident.")
+    _expire_if_stale(booking)
+    booking.transition(BookingStatus.DECLINED, actor, reason)
+    db.session.flush()
+    notifications.booking_decided(booking)
+    return booking
+
+
+def cancel_booking(actor: User, booking: Booking, reason: str = "") -> Booking:
+    """The borrower (before pickup) or the lender's manager cancels."""
+    if not can_cancel_booking(actor, booking):
+        raise Forbidden("Vous ne pouvez pas annuler cette réservation.")
+    _expire_if_stale(booking)
+    booking.transition(BookingStatus.CANCELLED, actor, reason)
+    db.session.flush()
+    notifications.booking_cancelled(booking, actor)
+    return booking
+
+
+def pickup_booking(actor: User, booking: Booking, condition: Condition, notes: str = "") -> Booking:
+    """The lender records the handover (état des lieux de départ)."""
+    if not can_hand_over_booking(actor, booking):
+        raise Forbidden("Seule la régie prêteuse enregistre le départ du matériel.")
+    booking.transition(BookingStatus.PICKED_UP, actor, notes)
+    booking.pickup_condition, booking.pickup_notes = condition, notes
+    booking.picked_up_at = utcnow()
+    db.session.flush()
+    return booking
+
+
+def return_booking(actor: User, booking: Booking, condition: Condition, notes: str = "") -> Booking:
+    """The lender records the return (état des lieux de retour); damage means maintenance."""
+    if not can_hand_over_booking(actor, booking):
+        raise Forbidden("Seule la régie prêteuse enregistre le retour du matériel.")
+    booking.transition(BookingStatus.RETURNED, actor, notes)
+    booking.return_condition, booking.return_notes = condition, notes
+    booking.returned_at = utcnow()
+    if condition == Condition.DAMAGED:
+        put_in_maintenance(booking.resource)
+    db.session.flush()
+    return booking
+
+
+def add_block(
+    actor: User, resource: Resource, data: dict[str, Any], now: datetime | None = None
+) -> ResourceBlock:
+    """The owner keeps a period for itself; it may not cover an active booking."""
+    now = now or utcnow()
+    if not resource.is_local:
+        raise Conflict("Ce matériel appartient à une autre instance.", code="read_only_replica")
+    if not can_block_resource(actor, resource):
+        raise Forbidden("Seuls les responsables de la régie propriétaire bloquent des périodes.")
+    lock_resource(resource.id)
+    _expire_stale_requests(now, resource.id)
+    _refuse_conflicts(resource.id, data["starts_at"], data["ends_at"], now, kinds={"booking"})
+    block = ResourceBlock(
+        resource=resource,
+        starts_at=data["starts_at"],
+        ends_at=data["ends_at"],
+        reason=data.get("reason") or "",
+        created_by_id=actor.id,
+    )
+    db.session.add(block)
+    db.session.flush()
+    return block
+
+
+def availability(
+    resource: Resource, starts_at: datetime, ends_at: datetime, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Busy periods of a resource, without who borrowed it."""
+    rows = db.session.execute(
+        queries.busy_periods(resource.id, starts_at, ends_at, now or utcnow())
+    )
+    return [{"starts_at": r.starts_at, "ends_at": r.ends_at, "kind": r.kind} for r in rows]
+
+
+def expire_requests(now: datetime | None = None) -> int:
+    """Expire every request whose time to be decided has passed (the ``loans expire`` job)."""
+    stale = list(db.session.scalars(queries.stale_requests(now or utcnow())))
+    for booking in stale:
+        booking.transition(BookingStatus.EXPIRED, None, "Demande non traitée à temps")
+        notifications.booking_decided(booking)
+    db.session.flush()
+    return len(stale)
+
+
+def regenerate_calendar_token(actor: User, regie: Regie) -> str:
+    """A new feed secret; subscriptions with the old one stop working."""
+    if not can_manage_calendar(actor, regie.id):
+        raise Forbidden("Seuls les responsables de la régie changent ce lien.")
+    regie.calendar_token = new_feed_token()
+    db.session.flush()
+    return regie.calendar_token
+
+
+def regie_for_feed(regie_id: uuid.UUID, token: str) -> Regie:
+    """The régie whose feed ``token`` opens; the same 404 for a wrong id or token."""
+    regie = get_regie(regie_id)
+    if not secrets.compare_digest(regie.calendar_token.encode(), token.encode()):
+        raise NotFound("Calendrier introuvable.")
+    return regie
+
+
+def _check_request_rules(
+    resource: Resource, starts_at: datetime, ends_at: datetime, now: datetime
+) -> None:
+    errors: dict[str, list[str]] = {}
+    if ends_at <= starts_at:
+        errors["ends_at"] = ["La fin doit suivre le début."]
+    if starts_at < now:
+        errors["starts_at"] = ["Le début est dans le passé."]
+    elif starts_at - now < timedelta(hours=resource.min_notice_hours):
+        errors["starts_at"] = [
+            f"Ce matériel se réserve au moins {resource.min_notice_hours} h à l'avance."
+        ]
+    if resource.max_loan_days and ends_at - starts_at > timedelta(days=resource.max_loan_days):
+        errors["ends_at"] = [f"Un prêt dure au plus {resource.max_loan_days} jour(s)."]
+    if errors:
+        raise Invalid("Cette demande ne respecte pas les règles du prêt.", fields=errors)
+    _check_available(resource)
+
+
+def _check_available(resource: Resource) -> None:
+    if resource.status != ResourceStatus.AVAILABLE:
+        raise Invalid(
+            "Ce matériel n'est pas disponible au prêt.",
+            fields={"resource_id": [f"Statut actuel : {resource.status.value}."]},
+        )
+
+
+def _refuse_conflicts(
+    resource_id: uuid.UUID,
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    kinds: set[str] | None = None,
+) -> None:
+    busy = [
+        period
+        for period in db.session.execute(queries.busy_periods(resource_id, starts_at, ends_at, now))
+        if kinds is None or period.kind in kinds
+    ]
+    if busy:
+        raise Conflict(
+            "Ce matériel est déjà pris sur cette période.",
+            code="booking_conflict",
+            details={
+                "conflicts": [
+                    {
+                        "starts_at": rfc3339(p.starts_at),
+                        "ends_at": rfc3339(p.ends_at),
+                        "kind": p.kind,
+                    }
+                    for p in busy
+                ]
+            },
+        )
+
+
+def _flush_or_conflict(
+    resource_id: uuid.UUID, starts_at: datetime, ends_at: datetime, now: datetime
+) -> None:
+    """Flush in a savepoint; if the database's own overlap guard fires, answer 409."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:
+        if not is_overlap_violation(error):
+            raise
+        raise Conflict(
+            "Ce matériel est déjà pris sur cette période.",
+            code="booking_conflict",
+            details={"conflicts": []},
+        ) from None
+
+
+def _expire_stale_requests(now: datetime, resource_id: uuid.UUID) -> None:
+    for booking in db.session.scalars(queries.stale_requests(now, resource_id)):
+        booking.transition(BookingStatus.EXPIRED, None, "Demande non traitée à temps")
+    db.session.flush()
+
+
+def _expire_if_stale(booking: Booking) -> None:
+    """A request past its expiry is expired now, so deciding it gives 409."""
+    if booking.status == BookingStatus.REQUESTED and not booking.holds_slot:
+        booking.transition(BookingStatus.EXPIRED, None, "Demande non traitée à temps")
+        db.session.flush()
