@@ -4,9 +4,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from sharing.catalogue.models import Resource, ResourceStatus
+from sharing.db import utcnow
+from sharing.loans.queries import is_free_between
 from sharing.regies.models import Regie
 from sharing.search import matches_all_words
 
@@ -34,8 +36,10 @@ def resources(
     elif instance:
         stmt = stmt.where(Regie.origin_instance_id == uuid.UUID(instance))
     if available_from is not None and available_to is not None:
-        # Without loans yet, "free" means lendable; the loans module adds busy periods.
-        stmt = stmt.where(Resource.status == ResourceStatus.AVAILABLE)
+        stmt = stmt.where(
+            Resource.status == ResourceStatus.AVAILABLE,
+            is_free_between(Resource.id, available_from, available_to, utcnow()),
+        )
     if status:
         stmt = stmt.where(Resource.status == status)
     else:
@@ -46,3 +50,12 @@ def resources(
 def regie_inventory(regie_id: uuid.UUID) -> Select[Any]:
     """A régie's own resources, retired ones included, for export and management."""
     return select(Resource).where(Resource.regie_id == regie_id).order_by(Resource.name)
+
+
+def status_counts(regie_id: uuid.UUID) -> Select[Any]:
+    """How many of a régie's resources are in each status: rows of ``(status, count)``."""
+    return (
+        select(Resource.status, func.count())
+        .where(Resource.regie_id == regie_id)
+        .group_by(Resource.status)
+    )

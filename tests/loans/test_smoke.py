@@ -87,3 +87,42 @@ def test_calendar_feed_and_availability(client, make):
     assert b"BEGIN:VEVENT" in feed.data
     wrong = client.get(f"/api/v1/regies/{lender.regie_id}/calendar.ics?token=nope")
     assert wrong.status_code == 404
+
+
+def test_catalogue_free_between_filter_ignores_expired_requests(client, make, app):
+    lender = make.user("manager")
+    busy = make.resource(lender, name="Remorque plateau 750 kg", category="vehicules")
+    free = make.resource(lender, name="Remorque benne 1 300 kg", category="vehicules")
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
+    headers = make.auth(lender)
+    for resource in (busy, free):
+        assert (
+            client.post(
+                "/api/v1/bookings",
+                json={
+                    "resource_id": str(resource.id),
+                    "starts_at": _iso(start),
+                    "ends_at": _iso(start + timedelta(days=1)),
+                },
+                headers=headers,
+            ).status_code
+            == 201
+        )
+    # The request on ``free`` has outlived its time to be decided, job or no job.
+    from sharing.extensions import db
+    from sharing.loans.models import Booking
+
+    with app.app_context():
+        stale = db.session.scalars(db.select(Booking).filter_by(resource_id=free.id)).one()
+        stale.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+        db.session.commit()
+    window = {
+        "q": "remorque",
+        "available_from": _iso(start + timedelta(hours=2)),
+        "available_to": _iso(start + timedelta(hours=5)),
+    }
+    names = [
+        r["name"]
+        for r in client.get("/api/v1/resources", query_string=window, headers=headers).json["items"]
+    ]
+    assert names == ["Remorque benne 1 300 kg"]
