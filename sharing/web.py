@@ -1,12 +1,15 @@
-"""What every HTML page shares: template helpers, the user's timezone, safe redirects."""
+"""What every HTML page shares: template helpers, the user's timezone, safe redirects,
+query-string and form error handling, and the helpers of the browsable API reference."""
 
+import re
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, url_for
 from flask_babel import format_currency
 from flask_login import current_user
+from marshmallow import Schema, ValidationError
 
 from sharing.accounts.permissions import can_create_user, can_list_users
 from sharing.catalogue.models import CATEGORIES, CONDITION_LABELS, STATUS_LABELS
@@ -15,7 +18,22 @@ from sharing.catalogue.permissions import (
     can_edit_resource,
     can_import_resources,
 )
+from sharing.errors import DomainError, Forbidden, Invalid
 from sharing.regies.permissions import can_create_regie, can_edit_regie
+
+# Timezones offered first in the régie form; any IANA name is accepted.
+COMMON_TIMEZONES = [
+    "Europe/Paris",
+    "America/Cayenne",
+    "America/Guadeloupe",
+    "America/Martinique",
+    "America/Miquelon",
+    "Indian/Mayotte",
+    "Indian/Reunion",
+    "Pacific/Noumea",
+    "Pacific/Tahiti",
+    "Pacific/Wallis",
+]
 
 
 def user_timezone() -> str | None:
@@ -27,6 +45,11 @@ def user_timezone() -> str | None:
 
 def euros(value: Decimal | None) -> str:
     return "—" if value is None else format_currency(value, "EUR", locale="fr_FR")
+
+
+def decimal_input(value: Decimal | None) -> str:
+    """An amount as a French user types it in a form: ``1200,50``."""
+    return "" if value is None else f"{value:.2f}".replace(".", ",")
 
 
 def safe_next(target: str | None, default: str = "catalogue.dashboard") -> str:
@@ -44,11 +67,235 @@ def page_url(page: int) -> str:
     return url_for(request.endpoint or "catalogue.dashboard", **values)
 
 
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """A link to this instance that works from outside (QR labels, calendar feeds)."""
+    return str(current_app.config["INSTANCE_URL"]).rstrip("/") + url_for(endpoint, **values)
+
+
+def require(allowed: bool, message: str) -> None:
+    """Refuse to show a form whose submission the service would refuse anyway."""
+    if not allowed:
+        raise Forbidden(message)
+
+
+def may_administer_regies(user: Any) -> bool:
+    """The régie administration pages are for whoever may create or edit a régie."""
+    return bool(can_create_regie(user) or can_edit_regie(user, user.regie))
+
+
+# --- French messages for marshmallow's built-in English ones --------------------------------
+
+_MESSAGES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), r)
+    for p, r in [
+        (r"^Missing data for required field\.$", "Ce champ est obligatoire."),
+        (r"^Field may not be null\.$", "Ce champ est obligatoire."),
+        (r"^Unknown field\.$", "Champ inconnu."),
+        (r"^Invalid input type\.$", "Type de donnée invalide."),
+        (r"^Invalid value\.$", "Valeur invalide."),
+        (r"^Not a valid string\.$", "Texte invalide."),
+        (r"^Not a valid utf-8 string\.$", "Texte invalide."),
+        (r"^Not a valid integer\.$", "Indiquez un nombre entier."),
+        (r"^Not a valid number\.$", "Indiquez un nombre."),
+        (r"^Number too large\.$", "Nombre trop grand."),
+        (r"^Special numeric values .*", "Indiquez un nombre."),
+        (r"^Not a valid email address\.$", "Adresse e-mail invalide."),
+        (r"^Not a valid UUID\.$", "Identifiant invalide."),
+        (r"^Not a valid boolean\.$", "Indiquez oui ou non."),
+        (r"^Not a valid (aware |naive )?datetime\.$", "Date et heure invalides."),
+        (r"^Must be one of: .*", "Valeur non autorisée."),
+        (r"^String does not match expected pattern\.$", "Format invalide."),
+        (
+            r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$",
+            r"Doit être compris entre \1 et \2.",
+        ),
+        (r"^Must be greater than or equal to (\S+)\.$", r"Doit être supérieur ou égal à \1."),
+        (r"^Must be less than or equal to (\S+)\.$", r"Doit être inférieur ou égal à \1."),
+        (r"^Must be greater than (\S+)\.$", r"Doit être supérieur à \1."),
+        (r"^Must be less than (\S+)\.$", r"Doit être inférieur à \1."),
+        (r"^Length must be between (\d+) and (\d+)\.$", r"Entre \1 et \2 caractères."),
+        (r"^Length must be (\d+)\.$", r"Exactement \1 caractères."),
+        (r"^Longer than maximum length (\d+)\.$", r"\1 caractères au plus."),
+        (r"^Shorter than minimum length (\d+)\.$", r"\1 caractères au moins."),
+    ]
+]
+
+
+def french(message: str) -> str:
+    """marshmallow's default messages are English; the schemas' own ones are French already."""
+    for pattern, replacement in _MESSAGES:
+        if pattern.match(message):
+            return pattern.sub(replacement, message)
+    return message
+
+
+def _flatten(messages: Any) -> list[str]:
+    if isinstance(messages, str):
+        return [french(messages)]
+    if isinstance(messages, dict):
+        return [m for value in messages.values() for m in _flatten(value)]
+    return [m for value in messages or [] for m in _flatten(value)]
+
+
+def form_errors(error: Invalid) -> dict[str, list[str]]:
+    """Per-field French messages of a refused form (``_schema`` holds form-wide ones)."""
+    fields = error.fields or {"_schema": [error.message]}
+    return {name: _flatten(messages) for name, messages in fields.items()}
+
+
+def query_args(schema: Schema) -> dict[str, Any]:
+    """Load the query string with the API's schema; a bad parameter is a French 400 page."""
+    data = {key: value for key, value in request.args.items() if value.strip() != ""}
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        messages = error.normalized_messages()
+        detail = " ; ".join(
+            f"{name} : {' '.join(_flatten(msgs))}" for name, msgs in messages.items()
+        )
+        raise DomainError(
+            f"Paramètre de recherche invalide ({detail}).",
+            code="invalid_query",
+            details={"fields": messages},
+        ) from None
+
+
+# --- The browsable API reference (templates/api_docs.html) -----------------------------------
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def openapi_ref_name(node: dict[str, Any] | None) -> str | None:
+    """``{"$ref": "#/components/schemas/Resource"}`` → ``Resource``."""
+    if node and "$ref" in node:
+        return str(node["$ref"]).rsplit("/", 1)[-1]
+    return None
+
+
+def openapi_resolve(spec: dict[str, Any], node: dict[str, Any] | None) -> dict[str, Any]:
+    """Follow a local ``$ref`` (one level is enough for the documents flask-smorest writes)."""
+    if not node or "$ref" not in node:
+        return node or {}
+    target: Any = spec
+    for part in str(node["$ref"]).lstrip("#/").split("/"):
+        target = target.get(part, {})
+    return target if isinstance(target, dict) else {}
+
+
+def openapi_type(node: dict[str, Any] | None) -> str:
+    """A short, readable type: ``string (uuid)``, ``[Resource]``, ``new | good``."""
+    if not node:
+        return "—"
+    name = openapi_ref_name(node)
+    if name:
+        return name
+    if "enum" in node:
+        return " | ".join(str(v) for v in node["enum"])
+    kind = node.get("type")
+    if kind == "array":
+        return f"[{openapi_type(node.get('items'))}]"
+    if kind is None:
+        return "objet" if "properties" in node else "libre"
+    return f"{kind} ({node['format']})" if "format" in node else str(kind)
+
+
+_CONSTRAINTS = [
+    ("minimum", "≥ {}"),
+    ("maximum", "≤ {}"),
+    ("minLength", "longueur ≥ {}"),
+    ("maxLength", "longueur ≤ {}"),
+    ("pattern", "motif {}"),
+    ("default", "défaut : {}"),
+]
+
+
+def openapi_notes(node: dict[str, Any]) -> list[str]:
+    """Constraints and flags of a field or parameter, in French."""
+    notes = [template.format(node[key]) for key, template in _CONSTRAINTS if key in node]
+    if node.get("nullable"):
+        notes.append("peut être null")
+    if node.get("readOnly"):
+        notes.append("lecture seule")
+    if node.get("writeOnly"):
+        notes.append("écriture seule")
+    return notes
+
+
+def openapi_fields(spec: dict[str, Any], node: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The properties of a (referenced) object schema, ready for a table."""
+    schema = openapi_resolve(spec, node)
+    required = set(schema.get("required", []))
+    rows = []
+    for name, prop in schema.get("properties", {}).items():
+        target = openapi_resolve(spec, prop) if "$ref" in prop else prop
+        rows.append(
+            {
+                "name": name,
+                "type": openapi_type(prop),
+                "ref": openapi_ref_name(prop) or openapi_ref_name(prop.get("items")),
+                "required": name in required,
+                "description": prop.get("description") or target.get("description", ""),
+                "notes": openapi_notes(prop),
+            }
+        )
+    return rows
+
+
+def _first_schema(content: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema of the first media type of a ``content`` map (JSON, for this API)."""
+    for media in content.values():
+        return dict(media.get("schema") or {}) or None
+    return None
+
+
+def openapi_operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every operation of the document, grouped later by tag in the template."""
+    operations = []
+    for path, item in spec.get("paths", {}).items():
+        shared = item.get("parameters", [])  # path-level parameters apply to every method
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            op = item[method]
+            body = op.get("requestBody", {}).get("content", {})
+            responses = []
+            for status, response in op.get("responses", {}).items():
+                resolved = openapi_resolve(spec, response)
+                content = resolved.get("content", {})
+                schema = _first_schema(content)
+                responses.append(
+                    {
+                        "status": status,
+                        "description": resolved.get("description", ""),
+                        "schema": schema,
+                    }
+                )
+            operations.append(
+                {
+                    "id": f"{method}-{re.sub(r'[^a-z0-9]+', '-', path.lower()).strip('-')}",
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "description": op.get("description", ""),
+                    "tag": (op.get("tags") or ["autres"])[0],
+                    "parameters": [
+                        openapi_resolve(spec, p) for p in [*shared, *op.get("parameters", [])]
+                    ],
+                    "body_types": list(body),
+                    "body": _first_schema(body),
+                    "public": op.get("security") == [],
+                    "responses": responses,
+                }
+            )
+    return operations
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         CATEGORIES=CATEGORIES,
         CONDITION_LABELS=CONDITION_LABELS,
         STATUS_LABELS=STATUS_LABELS,
+        COMMON_TIMEZONES=COMMON_TIMEZONES,
         can_create_regie=can_create_regie,
         can_edit_regie=can_edit_regie,
         can_create_user=can_create_user,
@@ -56,9 +303,16 @@ def init_app(app: Flask) -> None:
         can_create_resource=can_create_resource,
         can_edit_resource=can_edit_resource,
         can_import_resources=can_import_resources,
+        may_administer_regies=may_administer_regies,
         page_url=page_url,
+        openapi_fields=openapi_fields,
+        openapi_operations=openapi_operations,
+        openapi_ref_name=openapi_ref_name,
+        openapi_type=openapi_type,
+        openapi_notes=openapi_notes,
     )
     app.jinja_env.filters["euros"] = euros
+    app.jinja_env.filters["decimal_input"] = decimal_input
 
     @app.context_processor
     def _role_labels() -> dict[str, Any]:

@@ -15,9 +15,15 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from sharing.accounts import services
-from sharing.errors import Unauthorized
-from sharing.extensions import limiter
-from sharing.web import safe_next
+from sharing.accounts.models import Role
+from sharing.accounts.permissions import can_create_user
+from sharing.accounts.schemas import UserArgs
+from sharing.errors import Invalid, Unauthorized
+from sharing.extensions import db, limiter
+from sharing.http import PageArgs, load_form, paginate
+from sharing.regies import queries as regie_queries
+from sharing.regies.models import Regie
+from sharing.web import form_errors, query_args, require, safe_next
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -56,3 +62,43 @@ def logout() -> Any:
     session.clear()
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("accounts.login"))
+
+
+@bp.get("/admin/utilisateurs")
+@login_required
+def users() -> Any:
+    """The accounts the user may manage: every one for an admin, their régie's for a manager."""
+    args = query_args(PageArgs())
+    accounts = paginate(services.visible_users(current_user), args["page"], args["per_page"])
+    return render_template("accounts/users.html", users=accounts)
+
+
+@bp.route("/admin/utilisateurs/nouveau", methods=["GET", "POST"])
+@login_required
+def new_user() -> Any:
+    """The form that creates an account, offering only the régies and roles the user may give."""
+    regies = [
+        regie
+        for regie in db.session.scalars(regie_queries.regies(instance="local"))
+        if any(can_create_user(current_user, regie, role) for role in Role)
+    ]
+    roles = [r for r in Role if any(can_create_user(current_user, g, r) for g in regies)]
+    require(bool(roles), "Vous ne pouvez pas créer de compte.")
+    if request.method == "POST":
+        try:
+            user = services.create_user(current_user, load_form(UserArgs()))
+        except Invalid as error:
+            db.session.rollback()
+            errors = form_errors(error)
+            return _user_form(regies, roles, request.form, errors), 422
+        db.session.commit()
+        flash(f"Le compte de {user.name} est créé.", "success")
+        return redirect(url_for(".users"))
+    values = {"regie_id": str(current_user.regie_id), "role": Role.MEMBER.value}
+    return _user_form(regies, roles, values, {})
+
+
+def _user_form(regies: list[Regie], roles: list[Role], values: Any, errors: Any) -> str:
+    return render_template(
+        "accounts/user_form.html", regies=regies, roles=roles, values=values, errors=errors
+    )
