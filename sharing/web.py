@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from babel.numbers import format_currency
 from flask import Flask, current_app, request, url_for
-from flask_babel import format_currency
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
 
@@ -44,6 +44,7 @@ def user_timezone() -> str | None:
 
 
 def euros(value: Decimal | None) -> str:
+    """An amount as the French write it: ``1 200,50 €`` (Babel's fr_FR currency format)."""
     return "—" if value is None else format_currency(value, "EUR", locale="fr_FR")
 
 

@@ -5,7 +5,6 @@ from typing import Any
 
 import segno
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import to_user_timezone
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -17,7 +16,6 @@ from sharing.catalogue.permissions import (
     can_import_resources,
 )
 from sharing.catalogue.schemas import EDITABLE_STATUSES, ResourceArgs, ResourceListArgs
-from sharing.db import utcnow
 from sharing.errors import Conflict, Invalid
 from sharing.extensions import db
 from sharing.http import PageArgs, load_form, paginate
@@ -130,13 +128,10 @@ def retire_resource(resource_id: uuid.UUID) -> Any:
 def export_csv() -> Any:
     """The régie's inventory as a spreadsheet file (CSV, as French spreadsheets write it)."""
     text = spreadsheet.export_inventory(current_user)
-    today = to_user_timezone(utcnow()).date().isoformat()
-    filename = f"inventaire-{current_user.regie.slug}-{today}.csv"
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    response = Response(text, content_type="text/csv; charset=utf-8")
+    filename = spreadsheet.export_filename(current_user.regie)
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    return response
 
 
 @bp.route("/ma-regie/materiel/import", methods=["GET", "POST"])
@@ -165,10 +160,10 @@ def import_csv() -> Any:
         return _import_page(options, errors), 422
     if report.applied:
         db.session.commit()
-        flash("Le fichier est importé.", "success")
-    else:
-        db.session.rollback()  # a simulation, or a refused file, changes nothing
-    return _import_page(options, {}, report)
+        return _import_page(options, {}, report)
+    db.session.rollback()  # a simulation, or a file with bad lines, changes nothing
+    refused = bool(report.errors) and not report.dry_run
+    return _import_page(options, {}, report), 422 if refused else 200
 
 
 def _import_page(options: dict[str, bool], errors: dict[str, list[str]], report: Any = None) -> str:
