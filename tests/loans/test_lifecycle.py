@@ -337,48 +337,58 @@ def test_blocks_are_for_the_owners_managers(client, parties, resource):
 
 
 def test_blocks_and_bookings_exclude_each_other(client, parties, resource):
+    t0 = soon(0)
+
+    def at(days: float) -> datetime:
+        return t0 + timedelta(days=days)
+
     url = f"/api/v1/resources/{resource.id}/blocks"
     lender = parties["lender_manager"]
-    booked = book(client, parties, resource, "approved", soon(2), hours=24)
-    over_booking = {"starts_at": iso(soon(2.5)), "ends_at": iso(soon(4)), "reason": "Usage interne"}
+    booked = book(client, parties, resource, "approved", at(2), hours=24)
+    over_booking = {"starts_at": iso(at(2.5)), "ends_at": iso(at(4)), "reason": "Usage interne"}
     refused = client.post(url, json=over_booking, headers=lender)
     assert refused.status_code == 409
     assert refused.json["error"]["code"] == "booking_conflict"
     assert refused.json["error"]["details"]["conflicts"] == [
         {"starts_at": booked["starts_at"], "ends_at": booked["ends_at"], "kind": "booking"}
     ]
-    pending = book(client, parties, resource, "requested", soon(10))
-    over_request = {"starts_at": iso(soon(9)), "ends_at": iso(soon(11))}
+    pending = book(client, parties, resource, "requested", at(10))
+    over_request = {"starts_at": iso(at(9)), "ends_at": iso(at(11))}
     assert client.post(url, json=over_request, headers=lender).status_code == 409
     act(client, parties["borrower_member"], pending["id"], "cancel")
     assert client.post(url, json=over_request, headers=lender).status_code == 201
 
-    blocked = request(client, parties["borrower_member"], resource, soon(10.5), soon(12))
+    blocked = request(client, parties["borrower_member"], resource, at(10.5), at(12))
     assert blocked.status_code == 409
     assert blocked.json["error"]["code"] == "booking_conflict"
     assert [c["kind"] for c in blocked.json["error"]["details"]["conflicts"]] == ["block"]
-    after = request(client, parties["borrower_member"], resource, soon(11), soon(12))
-    assert after.status_code == 201  # the block ends where this begins
+    after = request(client, parties["borrower_member"], resource, at(11), at(12))
+    assert after.status_code == 201, after.json  # the block ends where this begins
 
 
 def test_availability_never_tells_who_or_why(client, parties, resource):
-    start = soon(3)
+    t0 = soon(0)
+
+    def at(days: float) -> datetime:
+        return t0 + timedelta(days=days)
+
+    start = at(3)
     booking = book(client, parties, resource, "approved", start)
     client.post(
         f"/api/v1/resources/{resource.id}/blocks",
-        json={"starts_at": iso(soon(5)), "ends_at": iso(soon(6)), "reason": "Secret de régie"},
+        json={"starts_at": iso(at(5)), "ends_at": iso(at(6)), "reason": "Secret de régie"},
         headers=parties["lender_manager"],
     )
     answer = client.get(
         f"/api/v1/resources/{resource.id}/availability",
-        query_string={"from": iso(soon(1)), "to": iso(soon(8))},
+        query_string={"from": iso(at(1)), "to": iso(at(8))},
         headers=parties["third_manager"],
     )
     assert answer.status_code == 200
     assert answer.json == {
         "busy": [
             {"starts_at": booking["starts_at"], "ends_at": booking["ends_at"], "kind": "booking"},
-            {"starts_at": iso(soon(5)), "ends_at": iso(soon(6)), "kind": "block"},
+            {"starts_at": iso(at(5)), "ends_at": iso(at(6)), "kind": "block"},
         ]
     }
     text = answer.get_data(as_text=True)
