@@ -5,7 +5,7 @@ wrong role gets 403 and a wrong moment gets 409. Templates ask both."""
 import uuid
 
 from sharing.accounts.models import User
-from sharing.catalogue.models import Resource, ResourceStatus
+from sharing.catalogue.models import Resource
 from sharing.loans.models import Booking
 
 
@@ -15,8 +15,9 @@ def can_view_booking(user: User, booking: Booking) -> bool:
 
 
 def can_request_booking(user: User, resource: Resource) -> bool:
-    """Any member of a local régie may ask, including for its own régie's equipment."""
-    return user.regie.is_local and resource.status != ResourceStatus.RETIRED
+    """Any member of a local régie may ask, including for its own régie's equipment. Whether
+    the resource can be lent (not in maintenance, not retired) is a rule: 422, not 403."""
+    return user.regie.is_local
 
 
 def can_decide_booking(user: User, booking: Booking) -> bool:

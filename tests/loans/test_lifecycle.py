@@ -236,6 +236,15 @@ def test_request_rules_give_422_with_the_field_at_fault(make, client, parties):
     assert "resource_id" in _fields(request(client, headers, resting, start, soon(4)))
 
 
+def test_a_retired_resource_cannot_be_requested(make, client, parties):
+    """api.md: 422 when the resource is not ``available`` (retired is not a permission)."""
+    retired = make.resource(parties.lender)
+    url = f"/api/v1/resources/{retired.id}"
+    assert client.delete(url, headers=parties["lender_manager"]).status_code == 204
+    answer = request(client, parties["borrower_member"], retired, soon(3), soon(4))
+    assert "resource_id" in _fields(answer)
+
+
 def test_unknown_fields_and_resources(client, parties, resource):
     body = {
         "resource_id": str(resource.id),
