@@ -101,7 +101,9 @@ class RegieArgs(Args):
         validate=validate.Regexp(r"^(\d{5}|\d{3} ?\d{2})$", error="Code postal à 5 chiffres."),
     )
     timezone = Text(load_default="Europe/Paris", validate=validate_timezone)
-    contact_email = fields.Email(load_default=None, allow_none=True)
+    contact_email = fields.Email(
+        load_default=None, allow_none=True, validate=validate.Length(max=254)
+    )
     contact_phone = Text(load_default=None, allow_none=True, validate=validate.Length(max=40))
 
 
