@@ -2,9 +2,11 @@
 query-string and form error handling, and the helpers of the browsable API reference."""
 
 import re
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from babel.numbers import format_currency
 from flask import Flask, current_app, request, url_for
@@ -144,9 +146,30 @@ def form_errors(error: Invalid) -> dict[str, list[str]]:
     return {name: _flatten(messages) for name, messages in fields.items()}
 
 
-def query_args(schema: Schema) -> dict[str, Any]:
-    """Load the query string with the API's schema; a bad parameter is a French 400 page."""
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def day_start(text: str, *, later: int = 0) -> str:
+    """A day picked in a date input, as the instant it starts in the user's timezone
+    (``later=1``: the day after, so that an end date counts as a whole day)."""
+    try:
+        day = date.fromisoformat(text) + timedelta(days=later)
+    except ValueError:
+        return text  # the schema says what is wrong with it
+    zone = ZoneInfo(user_timezone() or current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.combine(day, time(), tzinfo=zone).isoformat()
+
+
+def query_args(schema: Schema, *, days: dict[str, int] | None = None) -> dict[str, Any]:
+    """Load the query string with the API's schema; a bad parameter is a French 400 page.
+
+    ``days`` names the timestamp parameters that a form may send as a bare date (from
+    ``<input type="date">``), with the number of days to add: 0 for a start, 1 for an end.
+    """
     data = {key: value for key, value in request.args.items() if value.strip() != ""}
+    for name, later in (days or {}).items():
+        if DAY.match(data.get(name, "")):
+            data[name] = day_start(data[name], later=later)
     try:
         return schema.load(data)
     except ValidationError as error:

@@ -39,8 +39,8 @@ def dashboard() -> Any:
 @bp.get("/catalogue")
 @login_required
 def catalogue() -> Any:
-    """Search the network's catalogue by text, category, régie and status."""
-    args = query_args(ResourceListArgs())
+    """Search the network's catalogue by text, category, régie, status and free dates."""
+    args = query_args(ResourceListArgs(), days={"available_from": 0, "available_to": 1})
     page, per_page = args.pop("page"), args.pop("per_page")
     return render_template(
         "catalogue/catalogue.html",
@@ -62,7 +62,9 @@ def label(resource_id: uuid.UUID) -> Any:
     """A printable label whose QR code opens the resource page."""
     resource = services.get_resource(resource_id)
     url = absolute_url("catalogue.resource", resource_id=resource.id)
-    qr_code = Markup(segno.make(url, error="m").svg_inline(scale=4))
+    qr_code = Markup(
+        segno.make(url, error="m").svg_inline(scale=4, title="QR code de la fiche du matériel")
+    )
     return render_template("catalogue/label.html", resource=resource, url=url, qr_code=qr_code)
 
 

@@ -360,3 +360,58 @@ def _retire(make, manager, name):
             if resource.name == name:
                 services.retire_resource(actor, resource)
         db.session.commit()
+
+
+def test_free_between_two_days_leaves_out_blocked_and_maintenance(client, as_user, make):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sharing.accounts.models import User
+    from sharing.extensions import db
+    from sharing.loans import services as loans
+
+    as_user("member")
+    owner = make.user("manager")
+    free = make.resource(owner, name="Tondeuse libre")
+    blocked = make.resource(owner, name="Tondeuse bloquée")
+    make.resource(owner, name="Tondeuse en panne", status="maintenance")
+    paris = ZoneInfo("Europe/Paris")
+    with make.app.app_context():
+        # Kept the evening of the last day: the end date counts as a whole day.
+        loans.add_block(
+            db.session.get(User, owner.id),
+            db.session.get(Resource, blocked.id),
+            {
+                "starts_at": datetime(2030, 6, 12, 18, tzinfo=paris),
+                "ends_at": datetime(2030, 6, 13, 8, tzinfo=paris),
+                "reason": "Fête de quartier",
+            },
+        )
+        db.session.commit()
+    page = text(client.get("/catalogue?available_from=2030-06-10&available_to=2030-06-12"))
+    assert free.name in page
+    assert "Tondeuse bloquée" not in page
+    assert "Tondeuse en panne" not in page
+    assert 'value="2030-06-10"' in page
+    after = text(client.get("/catalogue?available_from=2030-06-14&available_to=2030-06-15"))
+    assert "Tondeuse bloquée" in after
+
+    for query in (
+        "available_from=2030-06-10",
+        "available_from=2030-06-12&available_to=2030-06-10",
+        "available_from=2030-02-30&available_to=2030-03-02",
+    ):
+        assert client.get(f"/catalogue?{query}").status_code == 400, query
+
+
+def test_times_are_shown_in_the_regie_timezone(client, make):
+    from zoneinfo import ZoneInfo
+
+    from tests.views.conftest import login
+
+    reunion = make.regie(timezone="Indian/Reunion")
+    manager = make.user("manager", regie=reunion)
+    resource = make.resource(manager)
+    login(client, manager)
+    local = resource.updated_at.astimezone(ZoneInfo("Indian/Reunion"))
+    assert f"à {local:%H:%M}" in text(client.get(f"/materiel/{resource.id}"))
