@@ -146,6 +146,18 @@ def form_errors(error: Invalid) -> dict[str, list[str]]:
     return {name: _flatten(messages) for name, messages in fields.items()}
 
 
+# How the query parameters of the search forms are called on the page.
+QUERY_LABELS = {
+    "q": "recherche",
+    "category": "catégorie",
+    "regie": "régie",
+    "status": "statut",
+    "instance": "instance",
+    "available_from": "du",
+    "available_to": "au",
+    "page": "page",
+    "per_page": "nombre par page",
+}
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -175,7 +187,8 @@ def query_args(schema: Schema, *, days: dict[str, int] | None = None) -> dict[st
     except ValidationError as error:
         messages = error.normalized_messages()
         detail = " ; ".join(
-            f"{name} : {' '.join(_flatten(msgs))}" for name, msgs in messages.items()
+            f"« {QUERY_LABELS.get(name, name)} » : {' '.join(_flatten(msgs))}"
+            for name, msgs in messages.items()
         )
         raise DomainError(
             f"Paramètre de recherche invalide ({detail}).",

@@ -84,6 +84,9 @@ def test_bad_query_string_is_a_french_400_page(client, as_user):
         response = client.get(f"/catalogue?{query}")
         assert response.status_code == 400, query
         assert "Paramètre de recherche invalide" in text(response), query
+    page = text(client.get("/catalogue?status=broken"))
+    assert "« statut » : Valeur non autorisée." in page
+    assert "Requête invalide" in page  # the error page's title
 
 
 def test_resource_page_shows_every_field_in_french(client, as_user, make):
