@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from sharing.accounts import services
-from sharing.accounts.models import Role
+from sharing.accounts.models import Role, User
 from sharing.accounts.permissions import can_create_user
 from sharing.accounts.schemas import UserArgs
 from sharing.errors import Invalid, Unauthorized
@@ -77,12 +77,7 @@ def users() -> Any:
 @login_required
 def new_user() -> Any:
     """The form that creates an account, offering only the régies and roles the user may give."""
-    regies = [
-        regie
-        for regie in db.session.scalars(regie_queries.regies(instance="local"))
-        if any(can_create_user(current_user, regie, role) for role in Role)
-    ]
-    roles = [r for r in Role if any(can_create_user(current_user, g, r) for g in regies)]
+    regies, roles = _grantable(current_user)
     require(bool(roles), "Vous ne pouvez pas créer de compte.")
     if request.method == "POST":
         try:
@@ -96,6 +91,17 @@ def new_user() -> Any:
         return redirect(url_for(".users"))
     values = {"regie_id": str(current_user.regie_id), "role": Role.MEMBER.value}
     return _user_form(regies, roles, values, {})
+
+
+def _grantable(actor: User) -> tuple[list[Regie], list[Role]]:
+    """The régies and roles ``can_create_user`` lets the actor choose in the form."""
+    regies = [
+        regie
+        for regie in db.session.scalars(regie_queries.regies(instance="local"))
+        if any(can_create_user(actor, regie, role) for role in Role)
+    ]
+    roles = [role for role in Role if any(can_create_user(actor, r, role) for r in regies)]
+    return regies, roles
 
 
 def _user_form(regies: list[Regie], roles: list[Role], values: Any, errors: Any) -> str:
