@@ -273,6 +273,21 @@ def test_utf8_bom_commas_quotes_and_line_breaks_inside_cells(client, make, app):
     assert tables.category == "evenementiel"
 
 
+def test_excel_unicode_text_is_utf16_with_tabs(client, make, app):
+    manager = make.user("manager")
+    text = "Nom\tCatégorie\tCaution (€)\r\nVélo cargo électrique\tVélos et mobilité douce\t300\r\n"
+
+    response = post_csv(client, make.auth(manager), text.encode("utf-16"))
+
+    assert response.status_code == 200, response.json
+    (bike,) = inventory(app, manager.regie_id)
+    assert (bike.name, bike.category, bike.deposit_eur) == (
+        "Vélo cargo électrique",
+        "mobilite-douce",
+        Decimal("300.00"),
+    )
+
+
 @pytest.mark.parametrize(
     ("header", "field"),
     [
@@ -520,6 +535,7 @@ def _garbage() -> bytes:
         (_garbage(), 422),
         (b'nom;categorie\n"Diable;manutention\n', 422),
         (("nom;categorie\n" + "Diable;manutention\n" * 5001).encode(), 422),
+        (b'nom;categorie;description\nDiable;manutention;"' + b"x" * 200_000 + b'"\n', 422),
     ],
     ids=[
         "empty",
@@ -532,6 +548,7 @@ def _garbage() -> bytes:
         "random-bytes",
         "unclosed-quote",
         "too-long",
+        "huge-cell",
     ],
 )
 def test_unreadable_files_get_a_json_4xx_and_write_nothing(client, make, app, body, status):
@@ -550,11 +567,13 @@ def test_file_level_errors_say_what_is_wrong_in_french(client, make):
     missing = post_csv(client, headers, "nom;prix\nDiable;60\n").json["error"]
     xlsx = post_csv(client, headers, b"PK\x03\x04" + bytes(10)).json["error"]
     too_long = post_csv(client, headers, "nom;categorie\n" + "D;outillage\n" * 5001).json["error"]
+    huge = post_csv(client, headers, 'nom;categorie\n\nD;"' + "x" * 200_000 + '"\n').json["error"]
 
     assert missing["message"].startswith("Colonne(s) obligatoire(s) manquante(s) : categorie.")
     assert missing["details"]["fields"]["file"] == [missing["message"]]
     assert "classeur Excel" in xlsx["message"]
     assert "5\u202f000 lignes" in too_long["message"]
+    assert huge["message"].startswith("Le fichier CSV est mal formé à la ligne 3")
 
 
 def test_multipart_without_a_file_and_wrong_media_types(client, make):
