@@ -27,11 +27,11 @@ from sharing.regies import services as regies
 from sharing.regies.models import Regie
 from sharing.regies.schemas import RegieArgs
 
-DEMO_DOMAIN = "demo.regies.fr"
+DEMO_DOMAIN = "demo.regies.example"
 ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"  # the instance's administrator, in the first régie
 ADMIN_PASSWORD = "admin-demo-2026"
-MANAGER_PASSWORD = "responsable-demo-2026"  # responsable@<slug>.demo.regies.fr
-MEMBER_PASSWORD = "equipe-demo-2026"  # equipe@<slug>.demo.regies.fr
+MANAGER_PASSWORD = "responsable-demo-2026"  # responsable@<slug>.demo.regies.example
+MEMBER_PASSWORD = "equipe-demo-2026"  # equipe@<slug>.demo.regies.example
 
 
 def manager_email(slug: str) -> str:
