@@ -471,3 +471,17 @@ def test_a_disabled_users_session_stops_working(client, app, make):
     disable(app, member)
 
     assert_error(client.get("/api/v1/me"), 401, "unauthorized")
+
+
+def test_login_form_with_a_nul_character_is_a_plain_failure(client, make):
+    """PostgreSQL refuses NUL in text: the form must answer "bad credentials", not crash."""
+    user = make.user("member")
+    token = csrf_token_of(client, "/connexion")
+
+    response = client.post(
+        "/connexion",
+        data={"email": user.email + "\x00", "password": PASSWORD, "csrf_token": token},
+    )
+
+    assert response.status_code == 401
+    assert "incorrect" in response.get_data(as_text=True)
