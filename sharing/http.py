@@ -108,7 +108,8 @@ class Timestamp(fields.DateTime):
 
 
 class PageArgs(Args):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    # Bounded so that OFFSET fits in a 64-bit integer: larger pages were a 500 on both engines.
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
