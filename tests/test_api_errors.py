@@ -281,6 +281,25 @@ CASES = [
         "available_from=2030-01-02T10:00:00Z&available_to=2030-01-01T10:00:00Z",
         "available_to",
     ),
+    bad_query(
+        "/api/v1/resources",
+        "available_from=0001-01-01T00:00:00%2B01:00&available_to=0001-01-02T00:00:00Z",
+        "available_from",
+    ),
+    bad_query(
+        "/api/v1/resources/{resource}/availability",
+        "from=2030-01-01T00:00:00Z&to=9999-12-31T23:00:00-05:00",
+        "to",
+    ),
+    invalid(
+        "/api/v1/bookings",
+        {
+            "resource_id": "{resource}",
+            "starts_at": "0001-01-01T00:30:00+01:00",
+            "ends_at": "2030-01-01T00:00:00Z",
+        },
+        "starts_at",
+    ),
     bad_query("/api/v1/resources", "regie=not-a-uuid", "regie"),
     bad_query("/api/v1/resources", "instance=garbage", "instance"),
     bad_query("/api/v1/resources", "category=unknown", "category"),
