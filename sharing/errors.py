@@ -4,6 +4,7 @@ Under ``/api/`` every error is the JSON body of api.md; in the web interface it 
 page. Services raise the domain exceptions below and never build responses themselves.
 """
 
+import json
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
@@ -165,8 +166,23 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 
 def handle_unexpected(error: Exception) -> Response:
+    if isinstance(error, RecursionError | ValueError) and _unreadable_json_body():
+        return error_response(400, "malformed_json", _("Le corps JSON est illisible."))
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     return error_response(500, "internal_error", FRENCH_MESSAGES[500])
+
+
+def _unreadable_json_body() -> bool:
+    """Whether the request's JSON body is one the json module refuses with something else
+    than a JSONDecodeError (which webargs answers with a 400 itself): RecursionError for very
+    deep nesting, ValueError for integers of more than 4300 digits."""
+    if not request.is_json:
+        return False
+    try:
+        json.loads(request.get_data(cache=True))
+    except (RecursionError, ValueError):
+        return True
+    return False
 
 
 def register(app: Flask) -> None:
