@@ -542,3 +542,21 @@ def test_error_bodies_are_in_french(client, world):
     assert messages[0].startswith("Cette page n'existe pas")
     assert messages[1] == "Certaines valeurs ne sont pas valides."
     assert "Identifiez-vous" in messages[2]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="sharing/catalogue/schemas.py uses non-strict fields.Integer: a JSON string '7' is "
+    "taken as 7 and 3.5 silently becomes 3 (needs strict=True; reported, not ours to edit)",
+)
+@pytest.mark.parametrize("value", ["7", 3.5], ids=["string", "fraction"])
+def test_integer_fields_take_only_json_integers(app, client, world, value):
+    before = row_counts(app)
+
+    response = client.post(
+        "/api/v1/resources", json=RESOURCE | {"max_loan_days": value}, headers=world["headers"]
+    )
+
+    assert response.status_code == 422
+    assert "max_loan_days" in response.json["error"]["details"]["fields"]
+    assert row_counts(app) == before
