@@ -182,8 +182,7 @@ def expire_requests(now: datetime | None = None) -> int:
     """Expire every request whose time to be decided has passed (the ``loans expire`` job)."""
     stale = list(db.session.scalars(queries.stale_requests(now or utcnow())))
     for booking in stale:
-        booking.transition(BookingStatus.EXPIRED, None, "Demande non traitée à temps")
-        notifications.booking_decided(booking)
+        _expire(booking)
     db.session.flush()
     return len(stale)
 
@@ -278,14 +277,21 @@ def _flush_or_conflict(
         ) from None
 
 
+def _expire(booking: Booking) -> None:
+    """A request nobody decided in time. Its borrower is told here, whoever expires it: the
+    job, or a later request on the same resource (after which the job no longer sees it)."""
+    booking.transition(BookingStatus.EXPIRED, None, "Demande non traitée à temps")
+    notifications.booking_decided(booking)
+
+
 def _expire_stale_requests(now: datetime, resource_id: uuid.UUID) -> None:
-    for booking in db.session.scalars(queries.stale_requests(now, resource_id)):
-        booking.transition(BookingStatus.EXPIRED, None, "Demande non traitée à temps")
+    for booking in list(db.session.scalars(queries.stale_requests(now, resource_id))):
+        _expire(booking)
     db.session.flush()
 
 
 def _expire_if_stale(booking: Booking) -> None:
     """A request past its expiry is expired now, so deciding it gives 409."""
     if booking.status == BookingStatus.REQUESTED and not booking.holds_slot:
-        booking.transition(BookingStatus.EXPIRED, None, "Demande non traitée à temps")
+        _expire(booking)
         db.session.flush()

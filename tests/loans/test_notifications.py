@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sharing.extensions import db
 from sharing.loans import notifications
 from sharing.loans.models import Booking, Notification
-from tests.loans.helpers import Parties, act, book, request, request_in_the_past, soon
+from tests.loans.helpers import Parties, act, book, iso, request, request_in_the_past, soon
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -331,3 +331,37 @@ def test_expire_job_expires_stale_requests_and_tells_the_borrower(
         (requester.email, "Demande expirée : Remorque plateau 750 kg")
     ]
     assert runner.invoke(args=["loans", "expire"]).output.strip() == "0 demande(s) expirée(s)"
+
+
+@pytest.mark.parametrize("newcomer", ["request", "block"])
+def test_a_request_expired_in_passing_still_tells_its_borrower(
+    app, client, parties, resource, newcomer
+):
+    """A new request or an owner's block on the same resource expires a stale request before
+    the job runs; its borrower must hear about it all the same (the job will not see it)."""
+    requester = parties.user("borrower_member")
+    start = soon(2)
+    stale = request_in_the_past(
+        app,
+        requester,
+        resource,
+        start,
+        start + timedelta(hours=4),
+        now=datetime.now(UTC) - timedelta(days=4),
+    )
+    if newcomer == "request":
+        answer = request(client, parties["borrower_manager"], resource, start, soon(3))
+    else:
+        answer = client.post(
+            f"/api/v1/resources/{resource.id}/blocks",
+            json={"starts_at": iso(start), "ends_at": iso(soon(3)), "reason": "Révision"},
+            headers=parties["lender_manager"],
+        )
+    assert answer.status_code == 201, answer.json
+    lender = parties["lender_manager"]
+    assert client.get(f"/api/v1/bookings/{stale}", headers=lender).json["status"] == "expired"
+    assert app.test_cli_runner().invoke(args=["loans", "expire"]).output.strip() == (
+        "0 demande(s) expirée(s)"
+    )
+    expired = [m for m in outbox(app, stale) if m.key.startswith("expired:")]
+    assert [m.recipient for m in expired] == [requester.email]
