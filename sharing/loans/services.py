@@ -279,7 +279,8 @@ def _flush_or_conflict(
 
 def _expire(booking: Booking) -> None:
     """A request nobody decided in time. Its borrower is told here, whoever expires it: the
-    job, or a later request on the same resource (after which the job no longer sees it)."""
+    job, or a later request or block on the same resource (after which the job no longer
+    sees it)."""
     booking.transition(BookingStatus.EXPIRED, None, "Demande non traitée à temps")
     notifications.booking_decided(booking)
 
