@@ -20,6 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from sharing.cli import register_commands
     from sharing.loans import api as loans_api
     from sharing.loans import cli as loans_cli
+    from sharing.loans import views as loans_views
     from sharing.meta import bp as meta_bp
     from sharing.regies import api as regies_api
     from sharing.regies import views as regies_views
@@ -39,7 +40,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for module in (accounts_api, regies_api, catalogue_api, loans_api):
         extensions.csrf.exempt(module.bp)  # protect_api checks CSRF for cookie sessions
         extensions.api.register_blueprint(module.bp)
-    for blueprint in (meta_bp, accounts_views.bp, regies_views.bp, catalogue_views.bp):
+    for blueprint in (
+        meta_bp,
+        accounts_views.bp,
+        regies_views.bp,
+        catalogue_views.bp,
+        loans_views.bp,
+    ):
         app.register_blueprint(blueprint)
 
     web.init_app(app)

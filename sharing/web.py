@@ -2,14 +2,16 @@
 query-string and form error handling, and the helpers of the browsable API reference."""
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from babel.numbers import format_currency
 from flask import Flask, current_app, request, url_for
+from flask_babel import format_datetime
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
 
@@ -21,6 +23,14 @@ from sharing.catalogue.permissions import (
     can_import_resources,
 )
 from sharing.errors import DomainError, Forbidden, Invalid
+from sharing.loans.models import STATUS_LABELS as BOOKING_STATUS_LABELS
+from sharing.loans.permissions import (
+    can_block_resource,
+    can_manage_calendar,
+    can_request_booking,
+    can_view_calendar,
+)
+from sharing.loans.schemas import HANDOVER_CONDITIONS
 from sharing.regies.permissions import can_create_regie, can_edit_regie
 
 # Timezones offered first in the régie form; any IANA name is accepted.
@@ -43,6 +53,69 @@ def user_timezone() -> str | None:
     if current_user and current_user.is_authenticated:
         return str(current_user.regie.timezone)
     return None
+
+
+def user_zone() -> ZoneInfo:
+    """The timezone of the signed-in user's régie (the instance's default otherwise)."""
+    return ZoneInfo(user_timezone() or current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+class LocalTimeError(ValueError):
+    """A date and time typed in a form that name no instant; ``part`` is ``date`` or ``time``,
+    so that the message goes next to the right input."""
+
+    def __init__(self, message: str, part: str):
+        super().__init__(message)
+        self.message, self.part = message, part
+
+
+def local_datetime(day: str, clock: str, zone: ZoneInfo) -> datetime:
+    """What ``<input type="date">`` and ``<input type="time">`` name in ``zone``, as an aware
+    UTC datetime. A time the clocks skip (spring forward) is refused rather than shifted; a time
+    they go through twice (autumn) means its first occurrence, as in most calendar apps."""
+    try:
+        local_day = date.fromisoformat(day.strip())
+    except ValueError:
+        raise LocalTimeError("Date invalide (format attendu : AAAA-MM-JJ).", "date") from None
+    try:
+        local_clock = time.fromisoformat(clock.strip())
+    except ValueError:
+        local_clock = None
+    if local_clock is None or local_clock.tzinfo is not None:
+        raise LocalTimeError("Heure invalide (format attendu : HH:MM).", "time")
+    naive = datetime.combine(local_day, local_clock)
+    try:
+        instant = naive.replace(tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        raise LocalTimeError("Date hors des limites.", "date") from None
+    if instant.astimezone(zone).replace(tzinfo=None) != naive:
+        raise LocalTimeError(
+            f"{local_clock:%H:%M} n'existe pas le {format_date(local_day, 'd MMMM y', locale='fr')}"
+            f" ({zone.key}) : les horloges avancent d'une heure (heure d'été). "
+            "Choisissez une autre heure.",
+            "time",
+        )
+    return instant
+
+
+def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants a local day starts and ends (23 or 25 hours apart on DST days)."""
+    start = datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def period(starts_at: datetime, ends_at: datetime) -> str:
+    """A period in the user's timezone, in French: the day once if it starts and ends on it."""
+    if format_datetime(starts_at, "yyyyMMdd") == format_datetime(ends_at, "yyyyMMdd"):
+        return (
+            f"{format_datetime(starts_at, 'EEE d MMMM y')}, "
+            f"{format_datetime(starts_at, 'HH:mm')} – {format_datetime(ends_at, 'HH:mm')}"
+        )
+    return (
+        f"du {format_datetime(starts_at, 'EEE d MMMM y, HH:mm')} "
+        f"au {format_datetime(ends_at, 'EEE d MMMM y, HH:mm')}"
+    )
 
 
 def euros(value: Decimal | None) -> str:
@@ -332,6 +405,8 @@ def init_app(app: Flask) -> None:
         CATEGORIES=CATEGORIES,
         CONDITION_LABELS=CONDITION_LABELS,
         STATUS_LABELS=STATUS_LABELS,
+        BOOKING_STATUS_LABELS=BOOKING_STATUS_LABELS,
+        HANDOVER_CONDITIONS=HANDOVER_CONDITIONS,
         COMMON_TIMEZONES=COMMON_TIMEZONES,
         can_create_regie=can_create_regie,
         can_edit_regie=can_edit_regie,
@@ -341,7 +416,12 @@ def init_app(app: Flask) -> None:
         can_edit_resource=can_edit_resource,
         can_import_resources=can_import_resources,
         may_administer_regies=may_administer_regies,
+        can_request_booking=can_request_booking,
+        can_block_resource=can_block_resource,
+        can_view_calendar=can_view_calendar,
+        can_manage_calendar=can_manage_calendar,
         page_url=page_url,
+        period=period,
         openapi_fields=openapi_fields,
         openapi_operations=openapi_operations,
         openapi_ref_name=openapi_ref_name,

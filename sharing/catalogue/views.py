@@ -19,6 +19,7 @@ from sharing.catalogue.schemas import EDITABLE_STATUSES, ResourceArgs, ResourceL
 from sharing.errors import Conflict, Invalid
 from sharing.extensions import db
 from sharing.http import PageArgs, load_form, paginate
+from sharing.loans import views as loans_views
 from sharing.regies import queries as regie_queries
 from sharing.web import absolute_url, decimal_input, form_errors, query_args, require
 
@@ -30,10 +31,12 @@ MANAGERS_ONLY = "Seuls les responsables de régie gèrent le matériel."
 @bp.get("/")
 @login_required
 def dashboard() -> Any:
-    """The signed-in user's home page: their régie and its equipment at a glance."""
+    """The signed-in user's home page: their régie, what its loans need today, and its
+    equipment at a glance."""
     rows = db.session.execute(queries.status_counts(current_user.regie_id))
     counts = {status: count for status, count in rows}
-    return render_template("catalogue/dashboard.html", counts=counts)
+    loans = loans_views.dashboard_panels(current_user)
+    return render_template("catalogue/dashboard.html", counts=counts, loans=loans)
 
 
 @bp.get("/catalogue")
@@ -52,8 +55,11 @@ def catalogue() -> Any:
 @bp.get("/materiel/<uuid:resource_id>")
 @login_required
 def resource(resource_id: uuid.UUID) -> Any:
-    """One piece of equipment with everything a borrower needs to know."""
-    return render_template("catalogue/resource.html", resource=services.get_resource(resource_id))
+    """One piece of equipment with everything a borrower needs to know, its month of
+    availability (``?mois=YYYY-MM``) and the booking form."""
+    resource = services.get_resource(resource_id)
+    panel = loans_views.resource_panel(resource, request.args.get("mois"))
+    return render_template("catalogue/resource.html", resource=resource, **panel)
 
 
 @bp.get("/materiel/<uuid:resource_id>/etiquette")

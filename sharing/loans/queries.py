@@ -101,3 +101,65 @@ def active_bookings_between(start: datetime, end: datetime) -> Select[Any]:
             and_(Booking.ends_at >= start, Booking.ends_at < end),
         ),
     )
+
+
+# --- The dashboard's lists (web interface) ---------------------------------------------------
+
+
+def _involving(regie_id: uuid.UUID) -> ColumnElement[bool]:
+    return or_(Booking.borrower_regie_id == regie_id, Booking.lender_regie_id == regie_id)
+
+
+def requests_to_decide(regie_id: uuid.UUID, now: datetime) -> Select[Any]:
+    """Requests to the régie's equipment still waiting for a decision, soonest first (an
+    expired request is left out even before the expiry job has run)."""
+    return (
+        select(Booking)
+        .where(
+            Booking.lender_regie_id == regie_id,
+            Booking.status == BookingStatus.REQUESTED,
+            or_(Booking.expires_at.is_(None), Booking.expires_at > now),
+        )
+        .order_by(Booking.starts_at, Booking.id)
+    )
+
+
+def pickups_between(regie_id: uuid.UUID, start: datetime, end: datetime) -> Select[Any]:
+    """Approved loans of or to the régie that start in ``[start, end)``."""
+    return (
+        select(Booking)
+        .where(
+            _involving(regie_id),
+            Booking.status == BookingStatus.APPROVED,
+            Booking.starts_at >= start,
+            Booking.starts_at < end,
+        )
+        .order_by(Booking.starts_at, Booking.id)
+    )
+
+
+def returns_between(regie_id: uuid.UUID, start: datetime, end: datetime) -> Select[Any]:
+    """Loans of or to the régie, out now, due back in ``[start, end)``."""
+    return (
+        select(Booking)
+        .where(
+            _involving(regie_id),
+            Booking.status == BookingStatus.PICKED_UP,
+            Booking.ends_at >= start,
+            Booking.ends_at < end,
+        )
+        .order_by(Booking.ends_at, Booking.id)
+    )
+
+
+def overdue_loans(regie_id: uuid.UUID, now: datetime) -> Select[Any]:
+    """Loans of or to the régie picked up and past their end (``Booking.is_overdue`` in SQL)."""
+    return (
+        select(Booking)
+        .where(
+            _involving(regie_id),
+            Booking.status == BookingStatus.PICKED_UP,
+            Booking.ends_at <= now,
+        )
+        .order_by(Booking.ends_at, Booking.id)
+    )
