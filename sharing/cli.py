@@ -93,6 +93,10 @@ def create_token(email: str, label: str) -> None:
         user = accounts.get_user_by_email(args["email"])
     except DomainError as error:
         raise _fail(error) from None
+    if not user.is_enabled:
+        raise click.ClickException(
+            f"Le compte {user.email} est désactivé : un jeton serait refusé."
+        )
     token, secret = accounts.create_token(user, args["label"])
     db.session.commit()
     click.echo(f"Token {token.id} for {user.email} ({token.label}):")

@@ -260,3 +260,17 @@ def test_each_token_is_new_and_both_work(app, make, client):
     for secret in (first, second):
         headers = {"Authorization": f"Bearer {secret}"}
         assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+
+def test_users_token_refuses_a_disabled_account(app, make):
+    """The token would be refused by the API: printing it would only mislead."""
+    user = make.user("member")
+    with app.app_context():
+        db.session.get(User, user.id).is_enabled = False
+        db.session.commit()
+
+    result = run(app, "users", "token", "--email", user.email)
+
+    assert result.exit_code != 0
+    assert "désactivé" in result.stderr
+    assert count(app, ApiToken) == 0
