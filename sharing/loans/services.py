@@ -90,6 +90,7 @@ def approve_booking(actor: User, booking: Booking, note: str = "") -> Booking:
     """The lender's manager accepts a request."""
     if not can_decide_booking(actor, booking):
         raise Forbidden("Seuls les responsables de la régie prêteuse décident.")
+    _lock_and_reread(booking)
     _expire_if_stale(booking)
     booking.transition(BookingStatus.APPROVED, actor, note)
     booking.expires_at = None
@@ -102,6 +103,7 @@ def decline_booking(actor: User, booking: Booking, reason: str = "") -> Booking:
     """The lender's manager refuses a request."""
     if not can_decide_booking(actor, booking):
         raise Forbidden("Seuls les responsables de la régie prêteuse décident.")
+    _lock_and_reread(booking)
     _expire_if_stale(booking)
     booking.transition(BookingStatus.DECLINED, actor, reason)
     db.session.flush()
@@ -113,6 +115,7 @@ def cancel_booking(actor: User, booking: Booking, reason: str = "") -> Booking:
     """The borrower (before pickup) or the lender's manager cancels."""
     if not can_cancel_booking(actor, booking):
         raise Forbidden("Vous ne pouvez pas annuler cette réservation.")
+    _lock_and_reread(booking)
     _expire_if_stale(booking)
     booking.transition(BookingStatus.CANCELLED, actor, reason)
     db.session.flush()
@@ -124,6 +127,7 @@ def pickup_booking(actor: User, booking: Booking, condition: Condition, notes: s
     """The lender records the handover (état des lieux de départ)."""
     if not can_hand_over_booking(actor, booking):
         raise Forbidden("Seule la régie prêteuse enregistre le départ du matériel.")
+    _lock_and_reread(booking)
     booking.transition(BookingStatus.PICKED_UP, actor, notes)
     booking.pickup_condition, booking.pickup_notes = condition, notes
     booking.picked_up_at = utcnow()
@@ -135,6 +139,7 @@ def return_booking(actor: User, booking: Booking, condition: Condition, notes: s
     """The lender records the return (état des lieux de retour); damage means maintenance."""
     if not can_hand_over_booking(actor, booking):
         raise Forbidden("Seule la régie prêteuse enregistre le retour du matériel.")
+    _lock_and_reread(booking)
     booking.transition(BookingStatus.RETURNED, actor, notes)
     booking.return_condition, booking.return_notes = condition, notes
     booking.returned_at = utcnow()
@@ -275,6 +280,13 @@ def _flush_or_conflict(
             code="booking_conflict",
             details={"conflicts": []},
         ) from None
+
+
+def _lock_and_reread(booking: Booking) -> None:
+    """Serialise this change with every other booking write on the resource, then judge the
+    booking as it is now: two people deciding it at the same moment must not both succeed."""
+    lock_resource(booking.resource_id)
+    db.session.refresh(booking)
 
 
 def _expire(booking: Booking) -> None:

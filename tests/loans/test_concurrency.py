@@ -1,7 +1,8 @@
 """No double booking under real concurrency: many clients request overlapping periods of one
 resource from a gunicorn server with several worker processes, on the test database (SQLite
 or PostgreSQL). Every answer is 201 or 409 ``booking_conflict``, and afterwards the database
-holds exactly the accepted bookings, none overlapping another.
+holds exactly the accepted bookings, none overlapping another. Likewise, two people deciding
+the same request at the same moment cannot both win.
 
 Run with ``-s`` to see the figures (attempts, accepted, refused, overlaps).
 """
@@ -28,7 +29,7 @@ import sqlalchemy as sa
 
 from sharing.extensions import db
 from sharing.loans.models import ACTIVE_STATUSES, Booking
-from tests.loans.helpers import iso, soon
+from tests.loans.helpers import Parties, book, iso, soon
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -91,10 +92,11 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-@pytest.fixture
-def gunicorn(database_url: str, app, tmp_path: Path) -> Iterator[Server]:
-    """Started at once (it boots while the test prepares its data), stopped in any case."""
-    server = Server(database_url, tmp_path / "gunicorn.log")
+@pytest.fixture(scope="module")
+def gunicorn(database_url: str, app, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Started at once (it boots while the first test prepares its data), shared by this
+    module's tests (the database is emptied between them), stopped in any case."""
+    server = Server(database_url, tmp_path_factory.mktemp("gunicorn") / "gunicorn.log")
     try:
         yield server
     finally:
@@ -198,3 +200,61 @@ def test_concurrent_overlapping_requests_never_double_book(app, make, gunicorn, 
     # The test means something only if clients really competed for the same periods.
     assert statuses[201] > 1
     assert statuses[409] > len(results) / 2
+
+
+def _race(url: str, contenders: list[tuple[str, str]]) -> list[int]:
+    """POST to ``url/<action>`` with each ``(token, action)`` at the same moment."""
+    barrier, answers = threading.Barrier(len(contenders)), [0] * len(contenders)
+
+    def go(i: int, token: str, action: str) -> None:
+        barrier.wait(30)
+        answers[i] = _post(f"{url}/{action}", token, {})[0]
+
+    threads = [
+        threading.Thread(target=go, args=(i, token, action))
+        for i, (token, action) in enumerate(contenders)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return answers
+
+
+def test_simultaneous_decisions_on_one_request_cannot_both_win(
+    make, client, gunicorn, database_url
+):
+    """Two managers approve and decline the same request at once; a borrower cancels while a
+    manager approves. Every history must read as one chain, with one decision from requested."""
+    parties = Parties(make)
+    resource = make.resource(parties.lender, name="Chapiteau 6 x 12 m", category="evenementiel")
+    second_manager = make.token(make.user("manager", regie=parties.regies["lender"]))
+    first_manager = parties["lender_manager"]["Authorization"].removeprefix("Bearer ")
+    borrower = parties["borrower_member"]["Authorization"].removeprefix("Bearer ")
+    bookings = [
+        book(client, parties, resource, "requested", soon(2) + timedelta(hours=3 * i))["id"]
+        for i in range(24)
+    ]
+    gunicorn.wait_until_healthy()
+
+    outcomes: Counter[tuple[int, ...]] = Counter()
+    for i, booking_id in enumerate(bookings):
+        url = f"{gunicorn.url}/api/v1/bookings/{booking_id}"
+        if i % 2 == 0:
+            answers = _race(url, [(first_manager, "approve"), (second_manager, "decline")])
+            assert sorted(answers) == [200, 409], (booking_id, answers)
+        else:
+            answers = _race(url, [(first_manager, "approve"), (borrower, "cancel")])
+            # Approve then cancel is a legal sequence; cancel then approve is not.
+            assert answers in ([200, 200], [409, 200]), (booking_id, answers)
+        outcomes[tuple(answers)] += 1
+
+    headers = parties["lender_member"]
+    for booking_id in bookings:
+        booking = client.get(f"/api/v1/bookings/{booking_id}", headers=headers).json
+        chain = [(event["from"], event["to"]) for event in booking["history"]]
+        assert [to for _, to in chain[:-1]] == [frm for frm, _ in chain[1:]], chain
+        assert chain[-1][1] == booking["status"]
+        assert sum(1 for frm, _ in chain if frm == "requested") == 1, chain
+    dialect = sa.make_url(database_url).get_backend_name()
+    print(f"\ndecision races [{dialect}]: {dict(outcomes)}")
