@@ -327,6 +327,7 @@ def request_booking(resource_id: uuid.UUID) -> Any:
     """The resource page's booking form: a request over a period typed in local time."""
     resource = get_resource(resource_id)
     require(can_request_booking(current_user, resource), "Votre régie ne peut pas réserver.")
+    data: dict[str, Any] = {}
     try:
         fixed = {"resource_id": str(resource.id)}
         data = _load_period_form(BookingArgs(), request.form, "", {"note": "note"}, fixed)
@@ -337,11 +338,14 @@ def request_booking(resource_id: uuid.UUID) -> Any:
         return _resource_page(resource, 422, booking={"values": request.form, "errors": errors})
     except Conflict as error:
         db.session.rollback()
+        conflicts = _conflicts(error)
+        if not conflicts and data:  # the database's own guard answered: look the periods up
+            conflicts = services.availability(resource, data["starts_at"], data["ends_at"])
         refused = {
             "values": request.form,
             "errors": {},
             "conflict": error.message,
-            "conflicts": _conflicts(error),
+            "conflicts": conflicts,
         }
         return _resource_page(resource, 409, booking=refused)
     db.session.commit()

@@ -22,6 +22,7 @@ from sharing.catalogue.models import Condition, Resource, ResourceStatus
 from sharing.extensions import db
 from sharing.loans import services
 from sharing.loans.models import Booking, BookingStatus, ResourceBlock
+from sharing.loans.views import dashboard_panels
 from sharing.regies.models import Regie
 from tests.loans.helpers import Parties, soon
 from tests.views.conftest import csrf_token, login
@@ -610,6 +611,10 @@ def test_the_list_filters_by_side_and_status(app, make, parties, trailer):
     assert 'aria-current="page">Nos emprunts' in page
     for query in ("?as=nobody", "?status=lost", "?page=0"):
         assert client.get(f"/reservations{query}").status_code == 400, query
+    for name in ("as", "status", "page", "per_page"):
+        for value in ODD_VALUES:
+            response = client.get("/reservations", query_string={name: value})
+            assert response.status_code in (200, 400), (name, value)
 
 
 def test_times_are_shown_in_the_regies_timezone(app, make, parties, trailer):
@@ -696,8 +701,6 @@ def test_the_dashboard_lists_what_needs_doing_today(app, make, parties, trailer)
 def test_today_is_the_regies_today(app, make, parties, trailer):
     """Paris midnight to midnight is not Réunion's: a pickup at 22:30 Paris time is
     tomorrow in Réunion, where it is already 00:30 (or 01:30 in winter)."""
-    from sharing.loans.views import dashboard_panels
-
     day = soon(10).astimezone(PARIS).date()
     pickup = book(app, parties, trailer, "approved", local(day, 22, 30), hours=1)
     reunion = make.regie(timezone="Indian/Reunion")
@@ -756,6 +759,14 @@ def feed_token(app: Flask, regie_id: uuid.UUID) -> str:
 def test_the_navigation_links_to_the_bookings(app, parties):
     page = text(signed_in(app, parties.user("borrower_member")).get("/reservations"))
     assert '<a href="/reservations" aria-current="page">Réservations</a>' in page
+
+
+def test_anonymous_visitors_are_sent_to_the_login_form(app, client, parties, trailer):
+    booking_id = book(app, parties, trailer)
+    for url in ("/reservations", f"/reservations/{booking_id}"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.headers["Location"].startswith("/connexion?next="), url
 
 
 def test_pages_stay_light(app, parties, trailer):
