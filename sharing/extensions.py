@@ -18,6 +18,7 @@ class SharingApi(Api):
 
     ERROR_SCHEMA = ErrorSchema
 
+
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()

@@ -7,13 +7,61 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import request
+from flask import has_request_context, request
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 from sqlalchemy import Select, func, select
 
 from sharing.db import rfc3339
 from sharing.errors import Invalid
 from sharing.extensions import db
+
+
+def _speak_french() -> None:
+    """marshmallow's built-in messages are English; the people reading them, in the API's 422
+    bodies and beside form fields, read French. Set once, for every schema of the process."""
+    messages: dict[Any, dict[str, str]] = {
+        fields.Field: {
+            "required": "Ce champ est obligatoire.",
+            "null": "Ce champ est obligatoire.",
+            "validator_failed": "Valeur invalide.",
+        },
+        fields.String: {"invalid": "Texte attendu.", "invalid_utf8": "Texte mal encodé."},
+        fields.Number: {"invalid": "Nombre attendu.", "too_large": "Nombre trop grand."},
+        fields.Integer: {"invalid": "Nombre entier attendu."},
+        fields.Decimal: {"special": "Nombre attendu."},
+        fields.Float: {"special": "Nombre attendu."},
+        fields.Boolean: {"invalid": "Oui ou non attendu."},
+        fields.DateTime.__mro__[1]: {
+            "invalid": "Date et heure invalides (format RFC 3339 attendu).",
+            "invalid_awareness": "Date et heure invalides.",
+            "format": "Date et heure invalides.",
+        },
+        fields.UUID: {"invalid_uuid": "Identifiant invalide."},
+        fields.Email: {"invalid": "Adresse e-mail invalide."},
+        fields.Enum: {"unknown": "Valeur non autorisée (possibles : {choices})."},
+        fields.List: {"invalid": "Liste attendue."},
+        fields.Nested: {"type": "Objet attendu."},
+        fields.Mapping: {"invalid": "Objet attendu."},
+    }
+    for field_class, french in messages.items():
+        field_class.default_error_messages = {**field_class.default_error_messages, **french}
+    validate.Length.message_min = "{min} caractères au moins."
+    validate.Length.message_max = "{max} caractères au plus."
+    validate.Length.message_all = "Entre {min} et {max} caractères."
+    validate.Length.message_equal = "Exactement {equal} caractères."
+    validate.Range.message_min = "Doit être {min_op} {{min}}."
+    validate.Range.message_max = "Doit être {max_op} {{max}}."
+    validate.Range.message_all = "Doit être {min_op} {{min}} et {max_op} {{max}}."
+    validate.Range.message_gte = "supérieur ou égal à"
+    validate.Range.message_gt = "supérieur à"
+    validate.Range.message_lte = "inférieur ou égal à"
+    validate.Range.message_lt = "inférieur à"
+    validate.OneOf.default_message = "Valeur non autorisée (possibles : {choices})."
+    validate.Regexp.default_message = "Format invalide."
+    validate.Email.default_message = "Adresse e-mail invalide."
+
+
+_speak_french()
 
 
 class Args(Schema):
@@ -23,6 +71,8 @@ class Args(Schema):
 
     class Meta:
         unknown = RAISE
+
+    error_messages = {"unknown": "Champ inconnu.", "type": "Objet JSON attendu."}
 
     @pre_load
     def refuse_unstorable_text(self, data: Any, **kwargs: Any) -> Any:
@@ -52,6 +102,19 @@ def _unstorable(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(_unstorable(v) for v in value)
     return False
+
+
+class Int(fields.Integer):
+    """A whole number. Forms, query strings and spreadsheets only have text, so digits are
+    welcome there; in a JSON body ``"7"``, ``3.5`` and ``true`` are refused rather than quietly
+    turned into 7, 3 and 1."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise self.make_error("invalid")
+        if isinstance(value, str) and has_request_context() and request.is_json:
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class Text(fields.String):
@@ -112,8 +175,8 @@ class Timestamp(fields.DateTime):
 
 class PageArgs(Args):
     # Bounded so that OFFSET fits in a 64-bit integer: larger pages were a 500 on both engines.
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    page = Int(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = Int(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class PageSchema(Schema):

@@ -159,55 +159,9 @@ def may_administer_regies(user: Any) -> bool:
     return bool(can_create_regie(user) or can_edit_regie(user, user.regie))
 
 
-# --- French messages for marshmallow's built-in English ones --------------------------------
-
-_MESSAGES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(p), r)
-    for p, r in [
-        (r"^Missing data for required field\.$", "Ce champ est obligatoire."),
-        (r"^Field may not be null\.$", "Ce champ est obligatoire."),
-        (r"^Unknown field\.$", "Champ inconnu."),
-        (r"^Invalid input type\.$", "Type de donnée invalide."),
-        (r"^Invalid value\.$", "Valeur invalide."),
-        (r"^Not a valid string\.$", "Texte invalide."),
-        (r"^Not a valid utf-8 string\.$", "Texte invalide."),
-        (r"^Not a valid integer\.$", "Indiquez un nombre entier."),
-        (r"^Not a valid number\.$", "Indiquez un nombre."),
-        (r"^Number too large\.$", "Nombre trop grand."),
-        (r"^Special numeric values .*", "Indiquez un nombre."),
-        (r"^Not a valid email address\.$", "Adresse e-mail invalide."),
-        (r"^Not a valid UUID\.$", "Identifiant invalide."),
-        (r"^Not a valid boolean\.$", "Indiquez oui ou non."),
-        (r"^Not a valid (aware |naive )?datetime\.$", "Date et heure invalides."),
-        (r"^Must be one of: .*", "Valeur non autorisée."),
-        (r"^String does not match expected pattern\.$", "Format invalide."),
-        (
-            r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$",
-            r"Doit être compris entre \1 et \2.",
-        ),
-        (r"^Must be greater than or equal to (\S+)\.$", r"Doit être supérieur ou égal à \1."),
-        (r"^Must be less than or equal to (\S+)\.$", r"Doit être inférieur ou égal à \1."),
-        (r"^Must be greater than (\S+)\.$", r"Doit être supérieur à \1."),
-        (r"^Must be less than (\S+)\.$", r"Doit être inférieur à \1."),
-        (r"^Length must be between (\d+) and (\d+)\.$", r"Entre \1 et \2 caractères."),
-        (r"^Length must be (\d+)\.$", r"Exactement \1 caractères."),
-        (r"^Longer than maximum length (\d+)\.$", r"\1 caractères au plus."),
-        (r"^Shorter than minimum length (\d+)\.$", r"\1 caractères au moins."),
-    ]
-]
-
-
-def french(message: str) -> str:
-    """marshmallow's default messages are English; the schemas' own ones are French already."""
-    for pattern, replacement in _MESSAGES:
-        if pattern.match(message):
-            return pattern.sub(replacement, message)
-    return message
-
-
 def _flatten(messages: Any) -> list[str]:
     if isinstance(messages, str):
-        return [french(messages)]
+        return [messages]
     if isinstance(messages, dict):
         return [m for value in messages.values() for m in _flatten(value)]
     return [m for value in messages or [] for m in _flatten(value)]

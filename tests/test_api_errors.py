@@ -544,11 +544,6 @@ def test_error_bodies_are_in_french(client, world):
     assert "Identifiez-vous" in messages[2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sharing/catalogue/schemas.py uses non-strict fields.Integer: a JSON string '7' is "
-    "taken as 7 and 3.5 silently becomes 3 (needs strict=True; reported, not ours to edit)",
-)
 @pytest.mark.parametrize("value", ["7", 3.5], ids=["string", "fraction"])
 def test_integer_fields_take_only_json_integers(app, client, world, value):
     before = row_counts(app)

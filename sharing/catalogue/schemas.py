@@ -5,7 +5,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from sharing.catalogue.models import CATEGORIES, Condition, ResourceStatus
-from sharing.http import Args, Euros, PageArgs, Text, Timestamp, page_schema
+from sharing.http import Args, Euros, Int, PageArgs, Text, Timestamp, page_schema
 from sharing.regies.schemas import RegieRefSchema, origin_of, validate_instance
 
 
@@ -62,10 +62,8 @@ class ResourceArgs(Args):
     )
     deposit_eur = Euros(load_default=None, allow_none=True)
     replacement_value_eur = Euros(load_default=None, allow_none=True)
-    max_loan_days = fields.Integer(
-        load_default=None, allow_none=True, validate=validate.Range(min=1, max=365)
-    )
-    min_notice_hours = fields.Integer(load_default=0, validate=validate.Range(min=0, max=8760))
+    max_loan_days = Int(load_default=None, allow_none=True, validate=validate.Range(min=1, max=365))
+    min_notice_hours = Int(load_default=0, validate=validate.Range(min=0, max=8760))
     requirements = Text(load_default="", validate=validate.Length(max=2000))
 
 

@@ -60,7 +60,9 @@ def test_create_a_resource_and_find_it_in_my_inventory(page: Page, make):
     page.get_by_label("Durée maximale de prêt (jours)").fill("400")
     page.get_by_role("button", name="Ajouter au catalogue").click()
     # A wrong value: the form comes back with a French message next to the field.
-    expect(page.locator("#f-max_loan_days-error")).to_have_text("Doit être compris entre 1 et 365.")
+    expect(page.locator("#f-max_loan_days-error")).to_have_text(
+        "Doit être supérieur ou égal à 1 et inférieur ou égal à 365."
+    )
     expect(page.get_by_label("Nom")).to_have_value("Broyeur de végétaux thermique")
 
     page.get_by_label("Durée maximale de prêt (jours)").fill("7")

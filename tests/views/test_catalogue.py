@@ -85,7 +85,7 @@ def test_bad_query_string_is_a_french_400_page(client, as_user):
         assert response.status_code == 400, query
         assert "Paramètre de recherche invalide" in text(response), query
     page = text(client.get("/catalogue?status=broken"))
-    assert "« statut » : Valeur non autorisée." in page
+    assert "« statut » : Valeur non autorisée" in page
     assert "Requête invalide" in page  # the error page's title
 
 
@@ -202,8 +202,8 @@ def test_bad_form_is_shown_again_with_french_errors_and_saves_nothing(client, as
     assert "Ce champ est obligatoire." in page  # blank name
     assert "Catégorie inconnue." in page
     assert "Montant invalide." in page
-    assert "Doit être compris entre 1 et 365." in page
-    assert "Indiquez un nombre entier." in page
+    assert "Doit être supérieur ou égal à 1 et inférieur ou égal à 365." in page
+    assert "Nombre entier attendu." in page
     assert 'value="Hangar nord"' in page  # what was typed is kept
     assert 'aria-describedby="f-deposit_eur-hint f-deposit_eur-error"' in page
     assert 'id="f-deposit_eur-error"' in page

@@ -1,29 +1,29 @@
-"""Template helpers: French messages for marshmallow's English ones, amounts, OpenAPI types."""
+"""Template helpers and the French messages of the schemas behind the forms."""
 
 from decimal import Decimal
 
 import pytest
+from marshmallow import ValidationError
 
-from sharing.web import decimal_input, euros, french, openapi_type
+from sharing.catalogue.schemas import ResourceArgs
+from sharing.web import decimal_input, euros, openapi_type
 
 
 @pytest.mark.parametrize(
-    ("english", "expected"),
+    ("data", "field", "expected"),
     [
-        ("Missing data for required field.", "Ce champ est obligatoire."),
-        ("Not a valid integer.", "Indiquez un nombre entier."),
-        ("Unknown field.", "Champ inconnu."),
-        ("Must be one of: a, b.", "Valeur non autorisée."),
-        (
-            "Must be greater than or equal to 1 and less than or equal to 365.",
-            "Doit être compris entre 1 et 365.",
-        ),
-        ("Longer than maximum length 200.", "200 caractères au plus."),
-        ("Montant invalide.", "Montant invalide."),  # already French: unchanged
+        ({"name": None}, "name", "Ce champ est obligatoire."),
+        ({"max_loan_days": "x"}, "max_loan_days", "Nombre entier attendu."),
+        ({"colour": "red"}, "colour", "Champ inconnu."),
+        ({"condition": "broken"}, "condition", "Valeur non autorisée"),
+        ({"max_loan_days": 400}, "max_loan_days", "Doit être supérieur ou égal à 1"),
+        ({"name": "x" * 201}, "name", "200 caractères au plus."),
     ],
 )
-def test_marshmallow_messages_are_shown_in_french(english, expected):
-    assert french(english) == expected
+def test_schema_messages_are_french(data, field, expected):
+    with pytest.raises(ValidationError) as caught:
+        ResourceArgs().load({"name": "Tondeuse", "category": "espaces-verts"} | data)
+    assert caught.value.messages[field][0].startswith(expected)
 
 
 def test_amounts():
