@@ -16,6 +16,9 @@ class Config:
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
 
+    # werkzeug's password hashing; tests use a cheap one, production keeps scrypt.
+    PASSWORD_HASH_METHOD = "scrypt"
+
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

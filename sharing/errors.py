@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from marshmallow import Schema, fields
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 
@@ -72,6 +73,10 @@ class Invalid(DomainError):
     @property
     def fields(self) -> dict[str, Any]:
         return self.details.get("fields", {})
+
+
+class UnsupportedMediaType(DomainError):
+    status, code = 415, "unsupported_media_type"
 
 
 class RateLimited(DomainError):
@@ -165,6 +170,20 @@ def handle_http_exception(error: HTTPException) -> Response:
     return response
 
 
+def handle_integrity_error(error: IntegrityError) -> Response:
+    """A unique constraint lost to a concurrent request: the services checked, but another
+    request committed the same value in between. It is a conflict, not a crash."""
+    from sharing.extensions import db
+
+    db.session.rollback()
+    current_app.logger.warning("integrity error on %s %s: %s", request.method, request.path, error)
+    return error_response(
+        409,
+        "conflict",
+        "Une autre demande vient d'enregistrer la même chose. Rechargez et réessayez.",
+    )
+
+
 def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, RecursionError | ValueError) and _unreadable_json_body():
         return error_response(400, "malformed_json", _("Le corps JSON est illisible."))
@@ -189,4 +208,5 @@ def register(app: Flask) -> None:
     """Install the handlers; called after flask-smorest so ours win."""
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 
 from sharing.accounts.models import User
 from sharing.accounts.services import user_for_token
-from sharing.errors import Forbidden, Unauthorized, wants_json
+from sharing.errors import Forbidden, Unauthorized, UnsupportedMediaType, wants_json
 from sharing.extensions import csrf, db, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,6 +24,8 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
+    if bearer_token(request) is not None:
+        return None  # a request that presents a token is judged by the token alone
     try:
         user = db.session.get(User, uuid.UUID(user_id))
     except ValueError:
@@ -63,17 +65,26 @@ def public(view: F) -> F:
     return view
 
 
+def takes_uploads(view: F) -> F:
+    """Mark an API endpoint whose body is a file (CSV, multipart) rather than JSON."""
+    view.takes_uploads = True  # type: ignore[attr-defined]
+    return view
+
+
 def protect_api() -> None:
     """``before_request`` of every API blueprint: a user is required, and so is CSRF for
     cookie-authenticated writes (a token in a header cannot be forged by another site)."""
     view = current_app_view()
+    _require_json_body(view)
     if getattr(view, "is_public", False):
         return
-    if request.headers.get("Authorization") and bearer_token(request) is None:
-        raise Unauthorized("En-tête Authorization invalide : « Bearer <jeton> ».")
-    if not current_user.is_authenticated:
-        if bearer_token(request) is not None:
+    authenticated = current_user.is_authenticated  # runs the session or token loader
+    if request.headers.get("Authorization"):
+        if bearer_token(request) is None:
+            raise Unauthorized("En-tête Authorization invalide : « Bearer <jeton> ».")
+        if g.get("auth_method") != "token":  # a session does not excuse a bad token
             raise Unauthorized("Jeton d'API inconnu ou révoqué.", code="invalid_token")
+    if not authenticated:
         raise Unauthorized("Identifiez-vous (jeton d'API ou session).")
     if request.method not in SAFE_METHODS and g.get("auth_method") != "token":
         try:
@@ -83,6 +94,14 @@ def protect_api() -> None:
                 "Requête de navigateur sans jeton CSRF (en-tête X-CSRFToken).",
                 code="csrf_failed",
             ) from None
+
+
+def _require_json_body(view: Callable[..., Any] | None) -> None:
+    """A body that is not JSON would be read as an empty one and give a puzzling 422."""
+    if request.method in SAFE_METHODS or getattr(view, "takes_uploads", False):
+        return
+    if request.content_length and not request.is_json:
+        raise UnsupportedMediaType("Envoyez le corps de la requête en JSON (application/json).")
 
 
 def current_app_view() -> Callable[..., Any] | None:

@@ -51,6 +51,7 @@ def app(database_url: str) -> Iterator[Flask]:
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "LOGIN_RATE_LIMIT": "1000 per minute",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # real hashes, cheap to make
             "INSTANCE_URL": "http://sharing.test",
         }
     )

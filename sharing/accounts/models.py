@@ -35,8 +35,8 @@ class User(UserMixin, Base):
 
     regie: Mapped[Regie] = relationship(lazy="joined")
 
-    def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+    def set_password(self, password: str, method: str = "scrypt") -> None:
+        self.password_hash = generate_password_hash(password, method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

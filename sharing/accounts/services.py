@@ -3,6 +3,7 @@
 import uuid
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Select, func, select
 from werkzeug.security import generate_password_hash
 
@@ -87,7 +88,7 @@ def create_user(actor: User | None, data: dict[str, Any]) -> User:
             fields={"email": ["Cette adresse est déjà utilisée."]},
         )
     user = User(email=email, name=data["name"], role=role, regie=regie)
-    user.set_password(data["password"])
+    user.set_password(data["password"], current_app.config["PASSWORD_HASH_METHOD"])
     db.session.add(user)
     db.session.flush()
     return user

@@ -23,7 +23,7 @@ from sharing.catalogue.spreadsheet import ImportArgs, ImportReportSchema
 from sharing.errors import ErrorSchema, Invalid
 from sharing.extensions import db
 from sharing.http import paginate
-from sharing.security import protect_api
+from sharing.security import protect_api, takes_uploads
 
 bp = Blueprint("catalogue_api", __name__, url_prefix="/api/v1", description="Catalogue")
 bp.before_request(protect_api)
@@ -103,6 +103,7 @@ IMPORT_BODY = {
 
 
 @bp.post("/resources/import")
+@takes_uploads
 # A mistyped ``dry_run`` must not turn a check into a real import: unknown arguments are refused.
 @bp.arguments(ImportArgs, location="query", unknown=RAISE)
 @bp.doc(requestBody=IMPORT_BODY)

@@ -141,7 +141,14 @@ def regenerate_calendar_token(regie_id: uuid.UUID) -> dict[str, str]:
 @bp.doc(security=[])
 @public
 @bp.arguments(CalendarArgs, location="query")
-@bp.response(200, description="text/calendar (RFC 5545)")
+@bp.doc(
+    responses={
+        "200": {
+            "description": "The feed (RFC 5545)",
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+        }
+    }
+)
 def calendar_feed(args: dict[str, Any], regie_id: uuid.UUID) -> Response:
     """The régie's bookings as lender and borrower, for calendar apps."""
     regie = services.regie_for_feed(regie_id, args["token"])

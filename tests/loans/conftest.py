@@ -1,21 +1,8 @@
 """Fixtures shared by the loans tests: the régies and people involved in a loan."""
 
 import pytest
-from werkzeug.security import generate_password_hash
 
-from sharing.accounts import models as accounts_models
 from tests.loans.helpers import Parties
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashes(monkeypatch):
-    """Nobody logs in with a password here, and scrypt makes each test user cost a quarter
-    of a second: hash these test users' passwords cheaply (still a real, checkable hash)."""
-    monkeypatch.setattr(
-        accounts_models,
-        "generate_password_hash",
-        lambda password: generate_password_hash(password, "pbkdf2:sha256:1000"),
-    )
 
 
 @pytest.fixture
