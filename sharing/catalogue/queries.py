@@ -49,7 +49,9 @@ def resources(
 
 def regie_inventory(regie_id: uuid.UUID) -> Select[Any]:
     """A régie's own resources, retired ones included, for export and management."""
-    return select(Resource).where(Resource.regie_id == regie_id).order_by(Resource.name)
+    return (
+        select(Resource).where(Resource.regie_id == regie_id).order_by(Resource.name, Resource.id)
+    )
 
 
 def status_counts(regie_id: uuid.UUID) -> Select[Any]:
