@@ -10,6 +10,24 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, true
 
+# The full-text index (see migrations a7f3c2d19e04) lives outside the SQLAlchemy metadata:
+# the table itself and, on SQLite, the shadow tables FTS5 keeps its data in.
+INDEX_TABLES = frozenset(
+    {
+        "search_index",
+        "search_index_data",
+        "search_index_idx",
+        "search_index_content",
+        "search_index_docsize",
+        "search_index_config",
+    }
+)
+
+
+def is_index_table(name: str | None) -> bool:
+    """Whether ``name`` is one of the search index's tables, which autogenerate must ignore."""
+    return name in INDEX_TABLES
+
 
 def fold(text: str) -> str:
     """Lower-case ``text`` and strip its accents: "Écologie" → "ecologie"."""
