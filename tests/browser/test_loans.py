@@ -8,22 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from werkzeug.security import generate_password_hash
 
-from sharing.accounts import models as accounts_models
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashes(monkeypatch):
-    """Two people sign in; a cheap but real hash keeps the test fast."""
-    monkeypatch.setattr(
-        accounts_models,
-        "generate_password_hash",
-        lambda password: generate_password_hash(password, "pbkdf2:sha256:1000"),
-    )
 
 
 @pytest.fixture

@@ -14,9 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
-from sharing.accounts import models as accounts_models
 from sharing.accounts.models import User
 from sharing.catalogue.models import Condition, Resource, ResourceStatus
 from sharing.extensions import db
@@ -37,17 +35,6 @@ ACTION_PATHS = {
     "pickup": "depart",
     "return": "retour",
 }
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashes(monkeypatch):
-    """Each test signs several people in; scrypt would make each of them cost a quarter of a
-    second. A cheap but real hash, still checked by the login form."""
-    monkeypatch.setattr(
-        accounts_models,
-        "generate_password_hash",
-        lambda password: generate_password_hash(password, "pbkdf2:sha256:1000"),
-    )
 
 
 @pytest.fixture
