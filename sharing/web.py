@@ -129,10 +129,11 @@ def decimal_input(value: Decimal | None) -> str:
 
 
 def safe_next(target: str | None, default: str = "catalogue.dashboard") -> str:
-    """Only redirect to a path on this site (no ``//evil.example``)."""
-    if target:
+    """Only redirect to a path on this site: not ``//evil.example``, nor ``/\\evil.example``
+    which browsers read the same way, nor anything with control characters."""
+    if target and target.startswith("/") and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
+        if not parts.scheme and not parts.netloc:
             return target
     return url_for(default)
 

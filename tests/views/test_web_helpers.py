@@ -7,6 +7,7 @@ from marshmallow import ValidationError
 
 from sharing.catalogue.schemas import ResourceArgs
 from sharing.web import decimal_input, euros, openapi_type
+from tests.factories import PASSWORD
 
 
 @pytest.mark.parametrize(
@@ -39,3 +40,20 @@ def test_openapi_types_are_readable():
     assert openapi_type({"type": "array", "items": {"$ref": "#/x/Category"}}) == "[Category]"
     assert openapi_type({"enum": ["new", "good"]}) == "new | good"
     assert openapi_type(None) == "—"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example", "/\\evil.example", "https://evil.example/", "/\t/evil.example", "evil"],
+)
+def test_sign_in_never_redirects_off_site(client, make, target):
+    user = make.user("member")
+    page = client.get("/connexion").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post(
+        "/connexion",
+        query_string={"next": target},
+        data={"csrf_token": token, "email": user.email, "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
