@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from marshmallow import Schema, ValidationError
 
+from sharing import search
 from sharing.accounts import services as accounts
 from sharing.accounts.schemas import TokenArgs, UserArgs
 from sharing.errors import DomainError
@@ -19,6 +20,7 @@ from sharing.regies.schemas import RegieArgs
 regies_cli = AppGroup("regies", help="Manage the régies hosted here.")
 users_cli = AppGroup("users", help="Manage accounts and API tokens.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
+search_cli = AppGroup("search", help="The full-text search index.")
 
 
 def _load(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
@@ -113,6 +115,28 @@ def seed_demo() -> None:
     click.echo(summary)
 
 
+@search_cli.command("reindex")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    help="Only this kind of record (repeatable); all of them by default.",
+)
+def reindex_search(kinds: tuple[str, ...]) -> None:
+    """Rebuild the search index from the records; needed once after upgrading to the French
+    full-text search, and whenever the analysis changes."""
+    known = search.registered_kinds()
+    unknown = sorted(set(kinds) - set(known))
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(unknown)} (known: {', '.join(known)})", param_hint="--kind"
+        )
+    counts = search.reindex(kinds or None)
+    db.session.commit()
+    for kind, count in counts.items():
+        click.echo(f"{kind}: {count} indexed")
+
+
 def register_commands(app: Flask) -> None:
-    for group in (regies_cli, users_cli, demo_cli):
+    for group in (regies_cli, users_cli, demo_cli, search_cli):
         app.cli.add_command(group)

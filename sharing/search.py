@@ -1,14 +1,64 @@
-"""Text search shared by the catalogue and the régie list.
+"""French full-text search, the same answers on SQLite and PostgreSQL.
 
-For now a record keeps a folded copy of its searchable text (lower case, no accents) and each
-word of the query must appear in it. The library's French full-text search will replace the
-matching behind ``matches_all_words`` without changing its callers.
+Every searchable record (a catalogue resource, a library document) has one row in the
+``search_index`` table, keyed by ``(kind, record_id)``, holding a title and a body; services
+keep it up to date with ``index_record``/``remove_record`` in the transaction that changes the
+record, and queries join ``matches(kind, q)`` to rank their records.
+
+The two databases analyse French differently, so the index is built differently on each
+(migration a7f3c2d19e04):
+
+- **SQLite** has no French analysis. ``analyze`` does it in Python, identically for indexed
+  text and queries: NFC, case folding, typographic apostrophes made plain, elisions (l', d',
+  qu'…) and French stop words dropped, Snowball French stems, accents stripped last (the
+  stemmer's rules are written with accents). An FTS5 table (``unicode61 remove_diacritics 2``)
+  holds the stems; a query is the AND of its stems, each quoted, so nothing the user types is
+  read as FTS5 syntax. Ranked with bm25, a title match weighing ten times a body match.
+- **PostgreSQL** analyses the original text itself with the ``fr`` configuration: the same
+  stop words (checked before accents are removed, as here), ``unaccent``, then
+  ``french_stem``, into a stored tsvector (title weight A, body B) with a GIN index. The query
+  is the same words as on SQLite (stop words and elisions dropped), each quoted, given to
+  ``websearch_to_tsquery``; ranked with ts_rank_cd and the same ten-to-one weights.
+
+PostgreSQL stems words after removing their accents, SQLite (here) before, so a few inflected
+forms conflate on one and not the other; docs/decisions.md ("French search") lists them.
+
+``highlight`` builds snippets in Python from the same analysis, so both databases show the
+same snippet. The régie list still uses the older folded LIKE matching (``fold``,
+``matches_all_words``): a small table, searched by name and town.
 """
 
+import html
+import re
+import threading
 import unicodedata
+import uuid
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, true
+import snowballstemmer
+from markupsafe import Markup
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    String,
+    Text,
+    Uuid,
+    and_,
+    column,
+    delete,
+    false,
+    func,
+    insert,
+    literal_column,
+    select,
+    table,
+    true,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from sharing.extensions import db
 
 # The full-text index (see migrations a7f3c2d19e04) lives outside the SQLAlchemy metadata:
 # the table itself and, on SQLite, the shadow tables FTS5 keeps its data in.
@@ -23,10 +73,167 @@ INDEX_TABLES = frozenset(
     }
 )
 
+# PostgreSQL's French stop words (src/backend/snowball/stopwords/french.stop, from the
+# Snowball project), so that both databases drop the same words.
+_FRENCH_STOP = """
+    au aux avec ce ces dans de des du elle en et eux il je la le leur lui ma mais me même mes
+    moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton
+    tu un une vos votre vous c d j l à m n s t y été étée étées étés étant étante étants
+    étantes suis es est sommes êtes sont serai seras sera serons serez seront serais serait
+    serions seriez seraient étais était étions étiez étaient fus fut fûmes fûtes furent sois
+    soit soyons soyez soient fusse fusses fût fussions fussiez fussent ayant ayante ayantes
+    ayants eu eue eues eus ai as avons avez ont aurai auras aura aurons aurez auront aurais
+    aurait aurions auriez auraient avais avait avions aviez avaient eut eûmes eûtes eurent aie
+    aies ait ayons ayez aient eusse eusses eût eussions eussiez eussent
+"""
+STOP_WORDS = frozenset(_FRENCH_STOP.split())
+
+# Title matches weigh ten times body ones, on both databases.
+TITLE_WEIGHT = 10.0
+BODY_WEIGHT = 1.0
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
+# An elided article or pronoun at the start of a word: l'outil, d’Évreux, qu'une.
+_ELISION = re.compile(r"\b(?:qu|[cdjlmnst])'(?=[^\W_])")
+# Words are runs of letters and digits; the underscore separates, as in both databases.
+_WORD = re.compile(r"[^\W_]+")
+_SPACES = re.compile(r"\s+")
+
+_local = threading.local()
+
+Loader = Callable[[], Iterable[tuple[uuid.UUID, str, str]]]
+_loaders: dict[str, Loader] = {}
+
+_index = table(
+    "search_index",
+    column("kind", String),
+    column("record_id", Uuid),
+    column("title", Text),
+    column("body", Text),
+)
+
 
 def is_index_table(name: str | None) -> bool:
     """Whether ``name`` is one of the search index's tables, which autogenerate must ignore."""
     return name in INDEX_TABLES
+
+
+def normalize(text: str) -> str:
+    """The text as both databases receive it: NFC, with typographic apostrophes made plain
+    (PostgreSQL's parser and the elision rules only know the ASCII one)."""
+    return unicodedata.normalize("NFC", text).translate(_APOSTROPHES)
+
+
+def analyze(text: str) -> str:
+    """The French analysis applied to indexed text and queries on SQLite: space-joined,
+    accent-free Snowball stems of the words that are neither stop words nor elisions."""
+    return " ".join(_stems(text))
+
+
+def index_record(kind: str, record_id: uuid.UUID, title: str, body: str) -> None:
+    """Put a record in the search index, or refresh it, in the current transaction."""
+    if _backend() == "postgresql":
+        stmt = pg_insert(_index).values(
+            kind=kind, record_id=record_id, title=normalize(title), body=normalize(body)
+        )
+        db.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["kind", "record_id"],
+                set_={"title": stmt.excluded.title, "body": stmt.excluded.body},
+            )
+        )
+        return
+    remove_record(kind, record_id)
+    db.session.execute(
+        insert(_index).values(
+            kind=kind, record_id=record_id, title=analyze(title), body=analyze(body)
+        )
+    )
+
+
+def remove_record(kind: str, record_id: uuid.UUID) -> None:
+    """Take a record out of the search index, in the current transaction."""
+    db.session.execute(delete(_index).where(_index.c.kind == kind, _index.c.record_id == record_id))
+
+
+def matches(kind: str, query: str) -> Select[Any]:
+    """Rows of ``(record_id, rank)`` for the records of ``kind`` that contain every word of
+    ``query`` (stems, accents and case aside); a higher rank is a better match."""
+    words = _query_words(query)
+    if _backend() == "postgresql":
+        tsquery = func.websearch_to_tsquery(
+            literal_column("'fr'::regconfig"), " ".join(f'"{w}"' for w in words)
+        )
+        tsv: ColumnElement[Any] = literal_column("search_index.tsv")
+        # ts_rank_cd's weights are listed {D, C, B, A}, at most 1; titles are A, bodies B.
+        body = BODY_WEIGHT / TITLE_WEIGHT
+        weights: ColumnElement[Any] = literal_column(f"'{{0, 0, {body}, 1}}'::float4[]")
+        rank: ColumnElement[float] = func.ts_rank_cd(weights, tsv, tsquery, type_=Float)
+        condition = tsv.op("@@")(tsquery) if words else false()
+    else:
+        stems = [s for w in words for s in _stems(w)]
+        expression = " ".join('"' + s.replace('"', '""') + '"' for s in stems)
+        fts: ColumnElement[Any] = literal_column("search_index")
+        # bm25 is lower for better matches, and weighs every column, unindexed ones included.
+        rank = -func.bm25(fts, 0.0, 0.0, TITLE_WEIGHT, BODY_WEIGHT, type_=Float)
+        condition = fts.op("MATCH")(expression) if stems else false()
+    return select(_index.c.record_id, rank.label("rank")).where(_index.c.kind == kind, condition)
+
+
+def highlight(text: str, query: str, *, length: int = 240) -> str:
+    """An HTML-safe snippet of about ``length`` characters of ``text`` around its best match
+    for ``query``, the matching words in ``<mark>``; "…" where the text is cut. Without a
+    match, the start of the text."""
+    text = _SPACES.sub(" ", normalize(text)).strip()
+    wanted = set(_stems(query))
+    hits = [
+        (m.start(), m.end(), stem)
+        for m in _WORD.finditer(text)
+        if (stem := _stem_word(m.group())) is not None and stem in wanted
+    ]
+    start = _best_window(text, hits, length) if hits else 0
+    end = min(len(text), start + length)
+    if end < len(text):
+        # Cut after a whole word, unless the window holds a single, very long one.
+        space = text.rfind(" ", start, end + 1)
+        end = space if space > start else end
+    parts = ["…"] if start > 0 else []
+    position = start
+    for hit_start, hit_end, _ in hits:
+        if hit_start < start or hit_end > end:
+            continue
+        parts.append(html.escape(text[position:hit_start]))
+        parts.append(f"<mark>{html.escape(text[hit_start:hit_end])}</mark>")
+        position = hit_end
+    parts.append(html.escape(text[position:end]))
+    if end < len(text):
+        parts.append("…")
+    return Markup("".join(parts))
+
+
+def register_kind(kind: str, loader: Loader) -> None:
+    """Declare a searchable kind: ``loader`` yields ``(id, title, body)`` for every record of
+    that kind, for ``reindex``."""
+    _loaders[kind] = loader
+
+
+def registered_kinds() -> list[str]:
+    """The kinds ``reindex`` knows how to rebuild."""
+    return sorted(_loaders)
+
+
+def reindex(kinds: Iterable[str] | None = None) -> dict[str, int]:
+    """Rebuild the index of the given kinds (all registered ones by default) from their
+    records, in the current transaction; how many records each kind now has indexed."""
+    counts = {}
+    for kind in sorted(kinds) if kinds is not None else registered_kinds():
+        db.session.execute(delete(_index).where(_index.c.kind == kind))
+        counts[kind] = 0
+        for record_id, title, body in _loaders[kind]():
+            index_record(kind, record_id, title, body)
+            counts[kind] += 1
+    return counts
 
 
 def fold(text: str) -> str:
@@ -53,3 +260,51 @@ def matches_all_words(column: Any, query: str) -> ColumnElement[bool]:
     if not words:
         return true()
     return and_(*(column.like(like_pattern(w), escape="\\") for w in words))
+
+
+def _backend() -> str:
+    """``postgresql`` or ``sqlite``: the database the session talks to."""
+    return db.session.get_bind().dialect.name
+
+
+def _query_words(query: str) -> list[str]:
+    """The searchable words of ``query``, folded but not stemmed: no stop words, no elided
+    articles, no punctuation, so no query syntax either."""
+    text = _ELISION.sub(" ", normalize(query).casefold().translate(_LIGATURES))
+    return [w for w in _WORD.findall(text) if w not in STOP_WORDS]
+
+
+def _stems(text: str) -> list[str]:
+    return [_stem(w) for w in _query_words(text)]
+
+
+def _stem_word(word: str) -> str | None:
+    """The stem of one word of a text, or None for a stop word."""
+    folded = normalize(word).casefold().translate(_LIGATURES)
+    return None if folded in STOP_WORDS else _stem(folded)
+
+
+def _stem(word: str) -> str:
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:  # Snowball stemmers keep state while they work: one per thread.
+        stemmer = _local.stemmer = snowballstemmer.stemmer("french")
+    stem: str = stemmer.stemWord(word)
+    decomposed = unicodedata.normalize("NFD", stem)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _best_window(text: str, hits: list[tuple[int, int, str]], length: int) -> int:
+    """Where a snippet of ``length`` characters should start to show the most distinct
+    matching words (the earliest such place), with some context before the first one."""
+    anchor, last, best = 0, 0, (-1, -1)
+    for i, (first, _, _) in enumerate(hits):
+        inside = [h for h in hits[i:] if h[1] <= first + length]
+        score = (len({h[2] for h in inside}), len(inside))
+        if score > best:
+            anchor, last, best = first, max(h[1] for h in inside), score
+    slack = max(0, length - (last - anchor))
+    if anchor <= slack:
+        return 0  # everything fits from the start of the text
+    start = anchor - min(slack, length // 4)
+    space = text.find(" ", start, anchor)
+    return space + 1 if space != -1 else start

@@ -6,8 +6,9 @@ that sharing/search.py fills and queries for every searchable kind (resources, d
   FTS5 virtual table (``unicode61 remove_diacritics 2``), ranked with bm25. FTS5 keeps its
   data in shadow tables (search_index_data, _idx, _content, _docsize, _config).
 - PostgreSQL analyses the original text itself: a text search configuration ``fr`` (the
-  built-in ``french`` one with ``unaccent`` before ``french_stem``), a stored, weighted
-  tsvector (title A, body B) and a GIN index on it.
+  built-in ``french`` one where words with non-ASCII letters go through the French stop
+  words, ``unaccent``, then ``french_stem``), a stored, weighted tsvector (title A, body B)
+  and a GIN index on it.
 
 Neither table is in the SQLAlchemy metadata; migrations/env.py leaves them out of
 autogenerate. The index starts empty: run ``flask search reindex`` after upgrading (a
@@ -36,10 +37,16 @@ depends_on = None
 def upgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
+        # French stop words are checked before unaccent, else the accented ones ("à", "été",
+        # "même") come out of it unrecognised and are indexed; SQLite's analysis drops them.
+        op.execute(
+            "CREATE TEXT SEARCH DICTIONARY fr_stop"
+            " (TEMPLATE = simple, STOPWORDS = french, ACCEPT = false)"
+        )
         op.execute("CREATE TEXT SEARCH CONFIGURATION fr (COPY = french)")
         op.execute(
             "ALTER TEXT SEARCH CONFIGURATION fr"
-            " ALTER MAPPING FOR hword, hword_part, word WITH unaccent, french_stem"
+            " ALTER MAPPING FOR hword, hword_part, word WITH fr_stop, unaccent, french_stem"
         )
         op.execute(
             """
@@ -82,3 +89,4 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         # The unaccent extension stays: it may have been there before, for other uses.
         op.execute("DROP TEXT SEARCH CONFIGURATION fr")
+        op.execute("DROP TEXT SEARCH DICTIONARY fr_stop")

@@ -74,8 +74,6 @@ class Resource(Base):
     max_loan_days: Mapped[int | None] = mapped_column(Integer)
     min_notice_hours: Mapped[int] = mapped_column(Integer, default=0)
     requirements: Mapped[str] = mapped_column(Text, default="")
-    # Lower-cased, accent-free copy of the searchable text (see catalogue.queries).
-    search_text: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]

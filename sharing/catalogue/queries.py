@@ -10,7 +10,7 @@ from sharing.catalogue.models import Resource, ResourceStatus
 from sharing.db import utcnow
 from sharing.loans.queries import is_free_between
 from sharing.regies.models import Regie
-from sharing.search import matches_all_words
+from sharing.search import matches
 
 
 def resources(
@@ -23,10 +23,14 @@ def resources(
     available_from: datetime | None = None,
     available_to: datetime | None = None,
 ) -> Select[Any]:
-    """The catalogue, filtered. Retired resources only appear when asked for by status."""
-    stmt = select(Resource).join(Resource.regie).order_by(Resource.name, Resource.id)
-    if q:
-        stmt = stmt.where(matches_all_words(Resource.search_text, q))
+    """The catalogue, filtered; the best matches first when searched for words, else by name.
+    Retired resources only appear when asked for by status. A search for nothing but stop
+    words or punctuation finds nothing."""
+    stmt = select(Resource).join(Resource.regie)
+    if q and q.strip():
+        found = matches("resource", q).subquery()
+        stmt = stmt.join(found, found.c.record_id == Resource.id).order_by(found.c.rank.desc())
+    stmt = stmt.order_by(Resource.name, Resource.id)
     if category:
         stmt = stmt.where(Resource.category == category)
     if regie:

@@ -1,14 +1,17 @@
 """Use cases for the equipment catalogue. Services flush; the caller commits."""
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+from sqlalchemy import select
+
+from sharing import search
 from sharing.accounts.models import User
 from sharing.catalogue.models import Resource, ResourceStatus
 from sharing.catalogue.permissions import can_create_resource, can_edit_resource
 from sharing.errors import Conflict, Forbidden, NotFound
 from sharing.extensions import db
-from sharing.search import searchable
 
 
 def get_resource(resource_id: uuid.UUID | str) -> Resource:
@@ -28,9 +31,9 @@ def create_resource(actor: User, data: dict[str, Any]) -> Resource:
     if not can_create_resource(actor):
         raise Forbidden("Seuls les responsables de régie ajoutent du matériel.")
     resource = Resource(regie=actor.regie, **data)
-    refresh_search_text(resource)
     db.session.add(resource)
     db.session.flush()
+    _index(resource)
     return resource
 
 
@@ -44,8 +47,9 @@ def update_resource(actor: User, resource: Resource, data: dict[str, Any]) -> Re
             changed = True
     if changed:
         resource.version += 1
-        refresh_search_text(resource)
     db.session.flush()
+    if changed:
+        _index(resource)
     return resource
 
 
@@ -68,14 +72,24 @@ def put_in_maintenance(resource: Resource) -> None:
         db.session.flush()
 
 
-def refresh_search_text(resource: Resource) -> None:
-    resource.search_text = searchable(
-        resource.name,
-        resource.description,
-        resource.category_label,
-        resource.location,
-        resource.requirements,
-    )
+def _index(resource: Resource) -> None:
+    # Retired resources stay indexed: the catalogue's status filter hides them, and they are
+    # found again when asked for by status.
+    search.index_record("resource", resource.id, *_searchable(resource))
+
+
+def _searchable(resource: Resource) -> tuple[str, str]:
+    """A resource's title and body for the search index."""
+    body = (resource.description, resource.category_label, resource.location, resource.requirements)
+    return resource.name, "\n".join(part for part in body if part)
+
+
+def _all_resources() -> Iterator[tuple[uuid.UUID, str, str]]:
+    for resource in db.session.scalars(select(Resource).execution_options(yield_per=500)):
+        yield resource.id, *_searchable(resource)
+
+
+search.register_kind("resource", _all_resources)
 
 
 def _require_editable(actor: User, resource: Resource) -> None:
