@@ -18,6 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from sharing.catalogue import api as catalogue_api
     from sharing.catalogue import views as catalogue_views
     from sharing.cli import register_commands
+    from sharing.library import api as library_api
     from sharing.loans import api as loans_api
     from sharing.loans import cli as loans_cli
     from sharing.loans import views as loans_views
@@ -37,7 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     extensions.limiter.init_app(app)
     extensions.api.init_app(app)
 
-    for module in (accounts_api, regies_api, catalogue_api, loans_api):
+    for module in (accounts_api, regies_api, catalogue_api, loans_api, library_api):
         extensions.csrf.exempt(module.bp)  # protect_api checks CSRF for cookie sessions
         extensions.api.register_blueprint(module.bp)
     for blueprint in (

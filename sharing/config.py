@@ -39,6 +39,11 @@ class Config:
     MAIL_PASSWORD: str | None = None
     MAIL_SENDER = "Mutualisation des Régies <ne-pas-repondre@regies.invalid>"
 
+    # Library attachments: stored by SHA-256 in ATTACHMENTS_DIR (None: "attachments" in the
+    # instance folder); larger files are refused with 413. MAX_CONTENT_LENGTH, the limit of a
+    # whole request, stays above it so that a multipart upload of the maximum size fits.
+    ATTACHMENTS_DIR: str | None = None
+    ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
 
     API_TITLE = "Mutualisation des Régies — API"

@@ -1,0 +1,317 @@
+"""Use cases for the library. Services check permissions, apply rules and flush; the caller
+commits (the search index is written in the same transaction, by ``sharing.search``)."""
+
+import difflib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import select
+
+from sharing import search
+from sharing.accounts.models import User
+from sharing.db import utcnow
+from sharing.errors import Conflict, Forbidden, Invalid, NotFound
+from sharing.extensions import db
+from sharing.http import Page, paginate
+from sharing.library import files, queries
+from sharing.library.models import (
+    DEFAULT_LICENCE,
+    SEARCH_KIND,
+    Attachment,
+    Document,
+    DocumentType,
+    DocumentVersion,
+)
+from sharing.library.permissions import (
+    can_attach_to_document,
+    can_create_document,
+    can_delete_document,
+    can_edit_document,
+)
+
+# What a version records besides its body, in the order a diff lists them.
+VERSIONED_FIELDS = ("title", "summary", "themes", "tags", "type", "licence")
+
+
+def get_document(document_id: uuid.UUID | str) -> Document:
+    """A document by id; every signed-in user reads the whole library. Deleted ones are gone."""
+    document = db.session.get(Document, _as_uuid(document_id, "Ce document n'existe pas."))
+    if document is None or document.is_deleted:
+        raise NotFound("Ce document n'existe pas.")
+    return document
+
+
+def create_document(actor: User, data: dict[str, Any]) -> Document:
+    """Publish a document for the actor's régie; it starts at version 1."""
+    if not can_create_document(actor):
+        raise Forbidden("Seules les régies de cette instance publient ici.")
+    document = Document(
+        regie=actor.regie,
+        title=data["title"],
+        summary=data.get("summary", ""),
+        body=data.get("body", ""),
+        type=data["type"],
+        licence=data.get("licence", DEFAULT_LICENCE),
+        version=1,
+    )
+    document.set_themes(data["themes"])
+    document.set_tags(data.get("tags", []))
+    db.session.add(document)
+    db.session.flush()
+    _snapshot(document, actor)
+    _index(document)
+    db.session.flush()
+    return document
+
+
+def update_document(actor: User, document: Document, data: dict[str, Any]) -> Document:
+    """Edit a document; when anything changed, this is version n+1."""
+    _require_editable(actor, document)
+    before = _fields(document)
+    for key in ("title", "summary", "body", "type", "licence"):
+        if key in data:
+            setattr(document, key, data[key])
+    if "themes" in data:
+        document.set_themes(data["themes"])
+    if "tags" in data:
+        document.set_tags(data["tags"])
+    if _fields(document) != before:
+        document.version += 1
+        document.updated_at = utcnow()
+        _snapshot(document, actor)
+        _index(document)
+    db.session.flush()
+    return document
+
+
+def delete_document(actor: User, document: Document) -> None:
+    """Take a document out of the library: a tombstone stays for federation."""
+    _require_replica_is_not_touched(document)
+    if not can_delete_document(actor, document):
+        raise Forbidden("Seuls les responsables de la régie autrice suppriment ce document.")
+    document.deleted_at = utcnow()
+    document.updated_at = document.deleted_at
+    search.remove_record(SEARCH_KIND, document.id)
+    db.session.flush()
+
+
+@dataclass
+class DocumentHit:
+    """A document in a result list, with its highlighted snippet when the list was searched;
+    it reads like the document itself."""
+
+    document: Document
+    snippet: str | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.document, name)
+
+
+@dataclass
+class LibraryPage(Page):
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def search_library(page: int = 1, per_page: int = 50, **filters: Any) -> LibraryPage:
+    """One page of the filtered library, snippets when searched, and the facet counts of the
+    whole result (every page), counted by the database."""
+    stmt = queries.documents(**filters)
+    found = paginate(stmt, page, per_page)
+    q = (filters.get("q") or "").strip()
+    hits = [DocumentHit(d, _snippet(d, q) if q else None) for d in found.items]
+    facets = {
+        name: {_facet_key(value): count for value, count in db.session.execute(counts)}
+        for name, counts in queries.facet_counts(stmt).items()
+    }
+    return LibraryPage(items=hits, total=found.total, page=page, per_page=per_page, facets=facets)
+
+
+def _snippet(document: Document, q: str) -> str:
+    """The body's best passage, or the summary's when the words matched elsewhere."""
+    for text in (document.body, document.summary):
+        snippet = search.highlight(text, q)
+        if "<mark>" in snippet:
+            return snippet
+    return search.highlight(document.summary or document.body, q)
+
+
+def _facet_key(value: Any) -> str:
+    if value is None:
+        return "local"  # a régie with no origin instance is hosted here
+    if isinstance(value, DocumentType):
+        return value.value
+    return str(value)
+
+
+def list_versions(document: Document) -> list[DocumentVersion]:
+    """The document's history, newest first."""
+    return list(
+        db.session.scalars(
+            select(DocumentVersion)
+            .where(DocumentVersion.document_id == document.id)
+            .order_by(DocumentVersion.number.desc())
+        )
+    )
+
+
+def get_version(document: Document, number: int) -> DocumentVersion:
+    """One version of a document by its number."""
+    version = db.session.scalar(
+        select(DocumentVersion).where(
+            DocumentVersion.document_id == document.id, DocumentVersion.number == number
+        )
+    )
+    if version is None:
+        raise NotFound(f"Ce document n'a pas de version {number}.")
+    return version
+
+
+@dataclass
+class DiffLine:
+    kind: str  # hunk, context, added, removed
+    text: str
+
+
+@dataclass
+class FieldChange:
+    old: Any
+    new: Any
+
+
+@dataclass
+class VersionDiff:
+    old: int
+    new: int
+    changes: dict[str, FieldChange] = field(default_factory=dict)
+    body: list[DiffLine] = field(default_factory=list)
+
+
+def diff_versions(document: Document, a: int, b: int) -> VersionDiff:
+    """What changed from version ``a`` to version ``b``: the fields that differ, and a line
+    diff of the bodies (unified, three lines of context)."""
+    old, new = get_version(document, a), get_version(document, b)
+    diff = VersionDiff(old=a, new=b)
+    for name in VERSIONED_FIELDS:
+        before, after = getattr(old, name), getattr(new, name)
+        if before != after:
+            diff.changes[name] = FieldChange(old=before, new=after)
+    lines = difflib.unified_diff(old.body.splitlines(), new.body.splitlines(), lineterm="", n=3)
+    for line in lines:
+        if line.startswith(("---", "+++")):
+            continue
+        kind = {"@": "hunk", "+": "added", "-": "removed"}.get(line[:1], "context")
+        diff.body.append(DiffLine(kind=kind, text=line if kind == "hunk" else line[1:]))
+    return diff
+
+
+def attach_file(
+    actor: User, document: Document, stream: IO[bytes] | None, filename: str | None
+) -> Attachment:
+    """Attach an uploaded file: checked, typed by its content, stored once per content."""
+    _require_replica_is_not_touched(document)
+    if not can_attach_to_document(actor, document):
+        raise Forbidden("Seule la régie autrice joint des fichiers à ce document.")
+    if stream is None:
+        message = "Joignez le fichier dans le champ « file » (multipart/form-data)."
+        raise Invalid(message, fields={"file": [message]})
+    stored = files.store(stream)
+    attachment = Attachment(
+        document=document,
+        filename=files.safe_filename(filename, stored.media_type),
+        media_type=stored.media_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        uploaded_by_id=actor.id,
+    )
+    db.session.add(attachment)
+    document.updated_at = utcnow()
+    db.session.flush()
+    return attachment
+
+
+def get_attachment(document: Document, attachment_id: uuid.UUID | str) -> Attachment:
+    """One of the document's attachments."""
+    attachment = db.session.get(Attachment, _as_uuid(attachment_id, "Ce fichier n'existe pas."))
+    if attachment is None or attachment.document_id != document.id:
+        raise NotFound("Ce fichier n'existe pas.")
+    return attachment
+
+
+def attachment_file(attachment: Attachment) -> Path:
+    """Where the attachment's bytes are on disk."""
+    path = files.blob_path(attachment.sha256)
+    if attachment.is_pending or not path.is_file():
+        raise NotFound(
+            "Ce fichier n'est pas encore arrivé de l'instance d'origine.",
+            code="attachment_pending",
+        )
+    return path
+
+
+def search_text(document: Document) -> str:
+    """What the search index holds besides the title: everything a reader might type."""
+    return "\n".join(
+        (
+            document.summary,
+            " ".join(document.tags),
+            " ".join(document.theme_labels),
+            document.type_label,
+            document.body,
+        )
+    )
+
+
+def indexable_documents() -> Iterator[tuple[uuid.UUID, str, str]]:
+    """Every document still in the library, for ``flask search reindex``."""
+    stmt = select(Document).where(Document.deleted_at.is_(None)).order_by(Document.id)
+    for document in db.session.scalars(stmt):
+        yield document.id, document.title, search_text(document)
+
+
+search.register_kind(SEARCH_KIND, indexable_documents)
+
+
+def _index(document: Document) -> None:
+    search.index_record(SEARCH_KIND, document.id, document.title, search_text(document))
+
+
+def _fields(document: Document) -> dict[str, Any]:
+    return {name: getattr(document, name) for name in (*VERSIONED_FIELDS, "body")}
+
+
+def _snapshot(document: Document, author: User | None) -> DocumentVersion:
+    version = DocumentVersion(
+        document_id=document.id,
+        number=document.version,
+        author=author,
+        body=document.body,
+        **{name: getattr(document, name) for name in VERSIONED_FIELDS},
+    )
+    db.session.add(version)
+    return version
+
+
+def _require_replica_is_not_touched(document: Document) -> None:
+    if not document.is_local:
+        raise Conflict(
+            "Ce document appartient à une autre instance : modifiez-le là-bas.",
+            code="read_only_replica",
+        )
+
+
+def _require_editable(actor: User, document: Document) -> None:
+    _require_replica_is_not_touched(document)
+    if not can_edit_document(actor, document):
+        raise Forbidden("Seule la régie autrice modifie ce document.")
+
+
+def _as_uuid(value: uuid.UUID | str, message: str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(message) from None
