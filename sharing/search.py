@@ -9,19 +9,23 @@ The two databases analyse French differently, so the index is built differently 
 (migration a7f3c2d19e04):
 
 - **SQLite** has no French analysis. ``analyze`` does it in Python, identically for indexed
-  text and queries: NFC, case folding, typographic apostrophes made plain, elisions (l', d',
-  qu'…) and French stop words dropped, Snowball French stems, accents stripped last (the
-  stemmer's rules are written with accents). An FTS5 table (``unicode61 remove_diacritics 2``)
-  holds the stems; a query is the AND of its stems, each quoted, so nothing the user types is
-  read as FTS5 syntax. Ranked with bm25, a title match weighing ten times a body match.
-- **PostgreSQL** analyses the original text itself with the ``fr`` configuration: the same
-  stop words (checked before accents are removed, as here), ``unaccent``, then
-  ``french_stem``, into a stored tsvector (title weight A, body B) with a GIN index. The query
-  is the same words as on SQLite (stop words and elisions dropped), each quoted, given to
+  text and queries: NFKC, case folding, typographic apostrophes made plain, elisions (l', d',
+  qu'…) and French stop words dropped, accents stripped, then Snowball French stems
+  (stemming before stripping accents would stem "autotractée" and "autotractee"
+  differently). An FTS5 table (``unicode61 remove_diacritics 2``) holds the stems; a query
+  is the AND of its stems, each quoted, so nothing the user types is read as FTS5 syntax.
+  Ranked with bm25, a title match weighing ten times a body match.
+- **PostgreSQL** analyses the words itself with the ``fr`` configuration: the same stop
+  words (checked before accents are removed, as here), ``unaccent``, then ``french_stem``,
+  into a stored tsvector (title weight A, body B) with a GIN index. Python only splits the
+  text into words (normalised as above), because PostgreSQL's parser reads markup tags,
+  URLs, e-mail addresses and file paths as tokens of their own. The query is the same words
+  as on SQLite (stop words and elisions dropped), each quoted, given to
   ``websearch_to_tsquery``; ranked with ts_rank_cd and the same ten-to-one weights.
 
-PostgreSQL stems words after removing their accents, SQLite (here) before, so a few inflected
-forms conflate on one and not the other; docs/decisions.md ("French search") lists them.
+Both remove accents before stemming, with the same stop words, so they agree word for word
+but for the few changes of newer Snowball releases (PostgreSQL 15 keeps "française" apart
+from "français"); docs/decisions.md ("French search") has the measurements.
 
 ``highlight`` builds snippets in Python from the same analysis, so both databases show the
 same snippet. The régie list still uses the older folded LIKE matching (``fold``,
@@ -93,7 +97,9 @@ TITLE_WEIGHT = 10.0
 BODY_WEIGHT = 1.0
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
+# Letters that Unicode does not decompose into a base letter and an accent, but that
+# PostgreSQL's unaccent maps all the same.
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d"})
 # An elided article or pronoun at the start of a word: l'outil, d’Évreux, qu'une.
 _ELISION = re.compile(r"\b(?:qu|[cdjlmnst])'(?=[^\W_])")
 # Words are runs of letters and digits; the underscore separates, as in both databases.
@@ -120,14 +126,15 @@ def is_index_table(name: str | None) -> bool:
 
 
 def normalize(text: str) -> str:
-    """The text as both databases receive it: NFC, with typographic apostrophes made plain
-    (PostgreSQL's parser and the elision rules only know the ASCII one)."""
-    return unicodedata.normalize("NFC", text).translate(_APOSTROPHES)
+    """The text as both databases receive it: NFKC (composed accents, and "m²" read as "m2",
+    which PostgreSQL's parser would drop), typographic apostrophes made plain (PostgreSQL's
+    parser and the elision rules only know the ASCII one)."""
+    return unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
 
 
 def analyze(text: str) -> str:
-    """The French analysis applied to indexed text and queries on SQLite: space-joined,
-    accent-free Snowball stems of the words that are neither stop words nor elisions."""
+    """The French analysis applied to indexed text and queries on SQLite: the space-joined
+    Snowball stems of the words, accents removed, that are neither stop words nor elisions."""
     return " ".join(_stems(text))
 
 
@@ -135,7 +142,7 @@ def index_record(kind: str, record_id: uuid.UUID, title: str, body: str) -> None
     """Put a record in the search index, or refresh it, in the current transaction."""
     if _backend() == "postgresql":
         stmt = pg_insert(_index).values(
-            kind=kind, record_id=record_id, title=normalize(title), body=normalize(body)
+            kind=kind, record_id=record_id, title=_words(title), body=_words(body)
         )
         db.session.execute(
             stmt.on_conflict_do_update(
@@ -185,11 +192,13 @@ def highlight(text: str, query: str, *, length: int = 240) -> str:
     """An HTML-safe snippet of about ``length`` characters of ``text`` around its best match
     for ``query``, the matching words in ``<mark>``; "…" where the text is cut. Without a
     match, the start of the text."""
-    text = _SPACES.sub(" ", normalize(text)).strip()
+    # Words are found in the normalised text, and shown as written: the two have the same
+    # length, apostrophes being replaced one for one.
+    text = _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
     wanted = set(_stems(query))
     hits = [
         (m.start(), m.end(), stem)
-        for m in _WORD.finditer(text)
+        for m in _WORD.finditer(text.translate(_APOSTROPHES))
         if (stem := _stem_word(m.group())) is not None and stem in wanted
     ]
     start = _best_window(text, hits, length) if hits else 0
@@ -267,6 +276,13 @@ def _backend() -> str:
     return db.session.get_bind().dialect.name
 
 
+def _words(text: str) -> str:
+    """The words of ``text`` as written, one space apart, for PostgreSQL to analyse: its
+    parser would otherwise take markup tags (skipping a <script>'s content), URLs, e-mail
+    addresses, host names and file paths for tokens of their own, where SQLite sees words."""
+    return " ".join(_WORD.findall(normalize(text)))
+
+
 def _query_words(query: str) -> list[str]:
     """The searchable words of ``query``, folded but not stemmed: no stop words, no elided
     articles, no punctuation, so no query syntax either."""
@@ -285,12 +301,16 @@ def _stem_word(word: str) -> str | None:
 
 
 def _stem(word: str) -> str:
+    """The Snowball stem of ``word`` once its accents are removed, as PostgreSQL's unaccent
+    does before french_stem: stemming the accented word would make "autotractee" and
+    "autotractée" different stems ('autotracte', 'autotract')."""
     stemmer = getattr(_local, "stemmer", None)
     if stemmer is None:  # Snowball stemmers keep state while they work: one per thread.
         stemmer = _local.stemmer = snowballstemmer.stemmer("french")
-    stem: str = stemmer.stemWord(word)
-    decomposed = unicodedata.normalize("NFD", stem)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    decomposed = unicodedata.normalize("NFD", word)
+    unaccented = "".join(c for c in decomposed if not unicodedata.combining(c))
+    stem: str = stemmer.stemWord(unicodedata.normalize("NFC", unaccented))
+    return stem
 
 
 def _best_window(text: str, hits: list[tuple[int, int, str]], length: int) -> int:
@@ -305,6 +325,7 @@ def _best_window(text: str, hits: list[tuple[int, int, str]], length: int) -> in
     slack = max(0, length - (last - anchor))
     if anchor <= slack:
         return 0  # everything fits from the start of the text
-    start = anchor - min(slack, length // 4)
+    # Some context before the first word, more if the text ends soon after the last one.
+    start = min(anchor - min(slack, length // 3), len(text) - length)
     space = text.find(" ", start, anchor)
     return space + 1 if space != -1 else start

@@ -5,9 +5,11 @@ that sharing/search.py fills and queries for every searchable kind (resources, d
   (elisions, stop words, Snowball French stems, accents stripped) and stores the stems in an
   FTS5 virtual table (``unicode61 remove_diacritics 2``), ranked with bm25. FTS5 keeps its
   data in shadow tables (search_index_data, _idx, _content, _docsize, _config).
-- PostgreSQL analyses the original text itself: a text search configuration ``fr`` (the
-  built-in ``french`` one where words with non-ASCII letters go through the French stop
-  words, ``unaccent``, then ``french_stem``), a stored, weighted tsvector (title A, body B)
+- PostgreSQL analyses the words itself (the application only splits the text into words, so
+  that the parser never takes markup, URLs or e-mail addresses for tokens): a text search
+  configuration ``fr``, the built-in ``french`` one where words with non-ASCII letters go
+  through the French stop words, ``unaccent``, then ``french_stem``, and words with digits
+  through ``unaccent`` and ``french_stem``; a stored, weighted tsvector (title A, body B)
   and a GIN index on it.
 
 Neither table is in the SQLAlchemy metadata; migrations/env.py leaves them out of
@@ -47,6 +49,10 @@ def upgrade():
         op.execute(
             "ALTER TEXT SEARCH CONFIGURATION fr"
             " ALTER MAPPING FOR hword, hword_part, word WITH fr_stop, unaccent, french_stem"
+        )
+        # Words with digits ("2ème", "18V") are stemmed too, as on SQLite, not just lowered.
+        op.execute(
+            "ALTER TEXT SEARCH CONFIGURATION fr ALTER MAPPING FOR numword WITH unaccent, french_stem"
         )
         op.execute(
             """
