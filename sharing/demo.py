@@ -2,9 +2,10 @@
 
 Everything goes through the services, validated by the API's schemas, exactly as an
 administrator and the régies' managers would enter it. Seeding is idempotent: régies are
-recognised by slug, accounts by e-mail and resources by (régie, name); what exists is left
-as it is, so running the command again changes nothing. Choices that look random (which
-equipment, in which condition) come from a ``random.Random`` seeded by the régie's slug.
+recognised by slug, accounts by e-mail, resources by (régie, name) and documents by (régie,
+title), deleted ones included; what exists is left as it is, so running the command again
+changes nothing. Choices that look random (which equipment, in which condition) come from a
+``random.Random`` seeded by the régie's slug.
 
 The demo accounts below are documented in the README; never seed a production instance.
 """
@@ -22,7 +23,11 @@ from sharing.catalogue import services as catalogue
 from sharing.catalogue.models import Condition, Resource, ResourceStatus
 from sharing.catalogue.schemas import ResourceArgs
 from sharing.demo_data import EQUIPMENT, REGIES, DemoItem, DemoRegie
+from sharing.demo_documents import DOCUMENTS
 from sharing.extensions import db
+from sharing.library import services as library
+from sharing.library.models import Document
+from sharing.library.schemas import DocumentArgs, DocumentPatchArgs
 from sharing.regies import services as regies
 from sharing.regies.models import Regie
 from sharing.regies.schemas import RegieArgs
@@ -44,7 +49,8 @@ def member_email(slug: str) -> str:
 
 def seed() -> str:
     """Create what is missing of the demo; the caller commits. Returns a one-line summary."""
-    created = {"regies": 0, "users": 0, "resources": 0}
+    created = {"regies": 0, "users": 0, "resources": 0, "documents": 0}
+    staff: dict[str, dict[Role, User]] = {}
     for index, spec in enumerate(REGIES):
         regie = db.session.scalar(select(Regie).where(Regie.slug == spec.slug))
         if regie is None:
@@ -61,9 +67,12 @@ def seed() -> str:
             users[role], is_new = _user(regie, email, name, role, password)
             created["users"] += is_new
         created["resources"] += _equip(users[Role.MANAGER], regie, spec)
+        staff[spec.slug] = users
+    created["documents"] = _publish(staff)
     return (
-        f"Démo : {created['regies']} régie(s), {created['users']} compte(s) et "
-        f"{created['resources']} matériel(s) créés ({len(REGIES)} régies au total). "
+        f"Démo : {created['regies']} régie(s), {created['users']} compte(s), "
+        f"{created['resources']} matériel(s) et {created['documents']} document(s) créés "
+        f"({len(REGIES)} régies au total). "
         f"Comptes : {ADMIN_EMAIL}, responsable@<régie>.{DEMO_DOMAIN}, "
         f"equipe@<régie>.{DEMO_DOMAIN} (mots de passe dans sharing/demo.py)."
     )
@@ -139,6 +148,38 @@ def _resource_data(item: DemoItem, spec: DemoRegie, rng: random.Random) -> dict[
         "min_notice_hours": item.min_notice_hours,
         "requirements": item.requirements,
     }
+
+
+def _publish(staff: dict[str, dict[Role, User]]) -> int:
+    """Write the demo library, each document by its régie's manager or member; returns how
+    many were new. A document with a revision gets it from the other person of its régie."""
+    new = 0
+    for spec in DOCUMENTS:
+        people = staff.get(spec.regie)
+        if people is None:
+            continue  # a replica of another instance's régie
+        author, editor = people[Role.MANAGER], people[Role.MEMBER]
+        if spec.author == "member":
+            author, editor = editor, author
+        known = select(Document.id).where(
+            Document.regie_id == author.regie_id, Document.title == spec.title
+        )
+        if db.session.scalar(known) is not None:
+            continue
+        data = {
+            "title": spec.title,
+            "summary": spec.summary,
+            "body": spec.body,
+            "themes": list(spec.themes),
+            "tags": list(spec.tags),
+            "type": spec.type,
+        }
+        document = library.create_document(author, _load(DocumentArgs(), data))
+        if spec.revision:
+            changes = _load(DocumentPatchArgs(partial=True), spec.revision)
+            library.update_document(editor, document, changes)
+        new += 1
+    return new
 
 
 def _load(schema: Any, data: dict[str, Any]) -> dict[str, Any]:

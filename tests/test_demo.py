@@ -4,13 +4,14 @@ import re
 from collections import Counter
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sharing import demo
 from sharing.accounts.models import Role, User
 from sharing.catalogue.models import CATEGORIES, Resource, ResourceStatus
 from sharing.demo_data import REGIES
 from sharing.extensions import db
+from sharing.library.models import THEMES, Document, DocumentType, DocumentVersion
 from sharing.regies.models import Regie
 
 
@@ -33,6 +34,13 @@ def snapshot(app: Flask) -> dict[str, object]:
                     select(Resource.regie_id, Resource.name, Resource.version)
                 )
             ),
+            "documents": sorted(
+                (str(regie_id), title, version)
+                for regie_id, title, version in db.session.execute(
+                    select(Document.regie_id, Document.title, Document.version)
+                )
+            ),
+            "versions": db.session.scalar(select(func.count()).select_from(DocumentVersion)),
         }
 
 
@@ -46,10 +54,16 @@ def test_seeding_twice_changes_nothing(app):
     assert first.exit_code == 0, first.output
     assert second.exit_code == 0, second.output
     assert snapshot(app) == before
-    assert first.output.startswith("Démo : 13 régie(s), 27 compte(s) et 150 matériel(s) créés")
-    assert second.output.startswith("Démo : 0 régie(s), 0 compte(s) et 0 matériel(s) créés")
+    assert first.output.startswith(
+        "Démo : 13 régie(s), 27 compte(s), 150 matériel(s) et 26 document(s) créés"
+    )
+    assert second.output.startswith(
+        "Démo : 0 régie(s), 0 compte(s), 0 matériel(s) et 0 document(s) créés"
+    )
     assert first.output.count("\n") == 1, "a one-line summary"
     assert len(before["resources"]) == 150
+    assert len(before["documents"]) == 26
+    assert before["versions"] == 28, "two documents have a second version"
 
 
 def test_demo_data_is_realistic(app):
@@ -115,3 +129,41 @@ def test_documented_demo_accounts_sign_in(app, client):
 def test_passwords_are_long_enough():
     for password in (demo.ADMIN_PASSWORD, demo.MANAGER_PASSWORD, demo.MEMBER_PASSWORD):
         assert len(password) >= 10
+
+
+def test_demo_library_is_realistic(app, client):
+    seed(app)
+
+    with app.app_context():
+        documents = list(db.session.scalars(select(Document)))
+        regies = {r.id: r.slug for r in db.session.scalars(select(Regie))}
+        by_regie = Counter(regies[d.regie_id] for d in documents)
+        themes = {t for d in documents for t in d.themes}
+        types = {d.type for d in documents}
+        word_counts = [len(re.findall(r"\w+", d.body)) for d in documents]
+        revised = [d for d in documents if d.version == 2]
+        tagged = all(d.tags and d.summary for d in documents)
+
+    assert len(documents) == 26
+    assert len(by_regie) >= 12, "spread over the demo régies"
+    assert max(by_regie.values()) <= 3
+    assert themes == set(THEMES), "every theme has documents"
+    assert types == set(DocumentType)
+    assert min(word_counts) >= 150
+    assert max(word_counts) <= 400
+    assert len(revised) == 2
+    assert tagged
+
+    token = client.post(
+        "/api/v1/auth/tokens",
+        json={"email": demo.member_email("vierzon"), "password": demo.MEMBER_PASSWORD},
+    ).json["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    found = client.get("/api/v1/documents?q=tondeuses", headers=headers).json
+    assert found["total"] >= 2
+    assert "<mark>" in found["items"][0]["snippet"]
+    assert client.get("/api/v1/documents?q=l'entretien", headers=headers).json["total"] >= 3
+    assert client.get("/api/v1/documents?q=ecologique", headers=headers).json["total"] >= 2
+    revision = next(d for d in revised if d.title.startswith("Zéro phyto"))
+    diff = client.get(f"/api/v1/documents/{revision.id}/versions/1/diff/2", headers=headers).json
+    assert any(line["kind"] == "added" for line in diff["body"])
