@@ -32,7 +32,9 @@ same snippet. The régie list still uses the older folded LIKE matching (``fold`
 ``matches_all_words``): a small table, searched by name and town.
 """
 
+import functools
 import html
+import itertools
 import re
 import threading
 import unicodedata
@@ -141,9 +143,7 @@ def analyze(text: str) -> str:
 def index_record(kind: str, record_id: uuid.UUID, title: str, body: str) -> None:
     """Put a record in the search index, or refresh it, in the current transaction."""
     if _backend() == "postgresql":
-        stmt = pg_insert(_index).values(
-            kind=kind, record_id=record_id, title=_words(title), body=_words(body)
-        )
+        stmt = pg_insert(_index).values(_row(kind, record_id, title, body))
         db.session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["kind", "record_id"],
@@ -152,11 +152,7 @@ def index_record(kind: str, record_id: uuid.UUID, title: str, body: str) -> None
         )
         return
     remove_record(kind, record_id)
-    db.session.execute(
-        insert(_index).values(
-            kind=kind, record_id=record_id, title=analyze(title), body=analyze(body)
-        )
-    )
+    db.session.execute(insert(_index).values(_row(kind, record_id, title, body)))
 
 
 def remove_record(kind: str, record_id: uuid.UUID) -> None:
@@ -239,9 +235,10 @@ def reindex(kinds: Iterable[str] | None = None) -> dict[str, int]:
     for kind in sorted(kinds) if kinds is not None else registered_kinds():
         db.session.execute(delete(_index).where(_index.c.kind == kind))
         counts[kind] = 0
-        for record_id, title, body in _loaders[kind]():
-            index_record(kind, record_id, title, body)
-            counts[kind] += 1
+        rows = (_row(kind, *record) for record in _loaders[kind]())
+        while batch := list(itertools.islice(rows, 500)):
+            db.session.execute(insert(_index), batch)
+            counts[kind] += len(batch)
     return counts
 
 
@@ -276,6 +273,12 @@ def _backend() -> str:
     return db.session.get_bind().dialect.name
 
 
+def _row(kind: str, record_id: uuid.UUID, title: str, body: str) -> dict[str, Any]:
+    """A record's row of the index: the analysed text on SQLite, its words on PostgreSQL."""
+    prepare = _words if _backend() == "postgresql" else analyze
+    return {"kind": kind, "record_id": record_id, "title": prepare(title), "body": prepare(body)}
+
+
 def _words(text: str) -> str:
     """The words of ``text`` as written, one space apart, for PostgreSQL to analyse: its
     parser would otherwise take markup tags (skipping a <script>'s content), URLs, e-mail
@@ -300,10 +303,12 @@ def _stem_word(word: str) -> str | None:
     return None if folded in STOP_WORDS else _stem(folded)
 
 
+@functools.lru_cache(maxsize=100_000)
 def _stem(word: str) -> str:
     """The Snowball stem of ``word`` once its accents are removed, as PostgreSQL's unaccent
     does before french_stem: stemming the accented word would make "autotractee" and
-    "autotractée" different stems ('autotracte', 'autotract')."""
+    "autotractée" different stems ('autotracte', 'autotract'). Cached: the pure-Python
+    stemmer takes most of the time of indexing, and a vocabulary is small."""
     stemmer = getattr(_local, "stemmer", None)
     if stemmer is None:  # Snowball stemmers keep state while they work: one per thread.
         stemmer = _local.stemmer = snowballstemmer.stemmer("french")
