@@ -175,7 +175,7 @@ def matches(kind: str, query: str) -> Select[Any]:
         rank: ColumnElement[float] = func.ts_rank_cd(weights, tsv, tsquery, type_=Float)
         condition = tsv.op("@@")(tsquery) if words else false()
     else:
-        stems = [s for w in words for s in _stems(w)]
+        stems = [_stem(w) for w in words]
         expression = " ".join('"' + s.replace('"', '""') + '"' for s in stems)
         fts: ColumnElement[Any] = literal_column("search_index")
         # bm25 is lower for better matches, and weighs every column, unindexed ones included.
