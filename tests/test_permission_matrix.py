@@ -25,6 +25,8 @@ from sharing.accounts import services as accounts
 from sharing.accounts.models import Role, User
 from sharing.catalogue.models import Condition
 from sharing.extensions import db
+from sharing.library import services as library
+from sharing.library.schemas import DocumentArgs
 from sharing.loans import services as loans
 from sharing.regies.models import Regie
 from tests.factories import PASSWORD, Factories
@@ -34,6 +36,12 @@ EXCLUDED = {
     ("GET", "/api/v1/docs"): "public HTML page about the API (tests/test_openapi.py)",
     ("GET", "/api/v1/resources/export.csv"): "covered in tests/catalogue/test_spreadsheet.py",
     ("POST", "/api/v1/resources/import"): "covered in tests/catalogue/test_spreadsheet.py",
+    ("POST", "/api/v1/documents/<uuid:document_id>/attachments"): (
+        "a multipart upload: covered in tests/library/test_permissions.py"
+    ),
+    ("GET", "/api/v1/documents/<uuid:document_id>/attachments/<uuid:attachment_id>"): (
+        "needs a stored file: covered in tests/library/test_permissions.py"
+    ),
 }
 
 ROLES = ("member", "manager", "admin")
@@ -65,6 +73,7 @@ class World:
         self._regies: dict[str, Regie] = {}
         self._users: dict[tuple[str, str], User] = {}
         self._resources: dict[str, uuid.UUID] = {}
+        self._documents: dict[str, uuid.UUID] = {}
 
     def regie(self, where: str = "own") -> Regie:
         if where not in self._regies:
@@ -96,6 +105,17 @@ class World:
         if where not in self._resources:
             self._resources[where] = self.make.resource(self.user("manager", where)).id
         return self._resources[where]
+
+    def document_id(self, where: str) -> uuid.UUID:
+        """A document written by a member of the régie ``where``."""
+        if where not in self._documents:
+            data = {"title": "Check-list photo", "themes": ["mutualisation"], "type": "check-list"}
+            with self.app.app_context():
+                author = db.session.get(User, self.user("member", where).id)
+                document = library.create_document(author, DocumentArgs().load(data))
+                db.session.commit()
+                self._documents[where] = document.id
+        return self._documents[where]
 
     def token_id(self, owner: User) -> uuid.UUID:
         with self.app.app_context():
@@ -214,6 +234,13 @@ def new_booking(w: World, actor: User | None, target: str) -> Call:
 def booking(status: str, suffix: str = "", body: Any = None) -> Builder:
     def build(w: World, actor: User | None, target: str) -> Call:
         return Call(f"/api/v1/bookings/{w.booking_id(target, status)}{suffix}", body)
+
+    return build
+
+
+def document(suffix: str = "", body: Any = None) -> Builder:
+    def build(w: World, actor: User | None, target: str) -> Call:
+        return Call(f"/api/v1/documents/{w.document_id(own_or_other(target))}{suffix}", body)
 
     return build
 
@@ -355,6 +382,49 @@ ENDPOINTS = [
         "/api/v1/bookings/<uuid:booking_id>/return",
         booking("picked_up", "/return", {"condition": "worn", "notes": "Lame émoussée"}),
         {"lender": OK, "borrower": NOBODY, "third": HIDDEN},
+    ),
+    # Library
+    Endpoint("GET", "/api/v1/themes", fixed("/api/v1/themes"), {"-": OK}),
+    Endpoint("GET", "/api/v1/documents", fixed("/api/v1/documents"), {"-": OK}),
+    Endpoint(
+        "POST",
+        "/api/v1/documents",
+        lambda w, actor, target: Call(
+            "/api/v1/documents",
+            {"title": "Fiche sécurité", "themes": ["securite-prevention"], "type": "guide"},
+        ),
+        {"-": (201, 201, 201)},
+    ),
+    Endpoint("GET", "/api/v1/documents/<uuid:document_id>", document(), {"own": OK, "other": OK}),
+    Endpoint(
+        "PATCH",
+        "/api/v1/documents/<uuid:document_id>",
+        document(body={"summary": "Relue et complétée."}),
+        {"own": OK, "other": NOBODY},
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/v1/documents/<uuid:document_id>",
+        document(),
+        {"own": (403, 204, 204), "other": NOBODY},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/documents/<uuid:document_id>/versions",
+        document("/versions"),
+        {"own": OK, "other": OK},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/documents/<uuid:document_id>/versions/<int:number>",
+        document("/versions/1"),
+        {"own": OK, "other": OK},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/documents/<uuid:document_id>/versions/<int:a>/diff/<int:b>",
+        document("/versions/1/diff/1"),
+        {"own": OK, "other": OK},
     ),
 ]
 
