@@ -70,6 +70,7 @@ def _clean_database(app: Flask) -> Iterator[None]:
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
+            conn.execute(sa.text("DELETE FROM search_index"))  # not a model: the search index
         limiter.reset()
 
 
