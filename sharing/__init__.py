@@ -19,6 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from sharing.catalogue import views as catalogue_views
     from sharing.cli import register_commands
     from sharing.library import api as library_api
+    from sharing.library import views as library_views
     from sharing.loans import api as loans_api
     from sharing.loans import cli as loans_cli
     from sharing.loans import views as loans_views
@@ -47,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         regies_views.bp,
         catalogue_views.bp,
         loans_views.bp,
+        library_views.bp,
     ):
         app.register_blueprint(blueprint)
 

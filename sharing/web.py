@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from flask import Flask, current_app, request, url_for
 from flask_babel import format_datetime
 from flask_login import current_user
@@ -23,6 +23,12 @@ from sharing.catalogue.permissions import (
     can_import_resources,
 )
 from sharing.errors import DomainError, Forbidden, Invalid
+from sharing.library.permissions import (
+    can_attach_to_document,
+    can_create_document,
+    can_delete_document,
+    can_edit_document,
+)
 from sharing.loans.models import STATUS_LABELS as BOOKING_STATUS_LABELS
 from sharing.loans.permissions import (
     can_block_resource,
@@ -123,6 +129,20 @@ def euros(value: Decimal | None) -> str:
     return "—" if value is None else format_currency(value, "EUR", locale="fr_FR")
 
 
+def file_size(size: int) -> str:
+    """A file's size as the French write it: ``532 octets``, ``12 ko``, ``1,2 Mo`` (the number
+    and its unit kept on one line)."""
+    if size < 1024:
+        return f"{size} octet{'s' if size > 1 else ''}"
+    value, unit = size / 1024, "ko"
+    for bigger in ("Mo", "Go"):
+        if value < 1023.5:  # not "1 024 ko" once rounded
+            break
+        value, unit = value / 1024, bigger
+    number = format_decimal(value, format="#,##0.#" if value < 10 else "#,##0", locale="fr_FR")
+    return f"{number}\u00a0{unit}"
+
+
 def decimal_input(value: Decimal | None) -> str:
     """An amount as a French user types it in a form: ``1200,50``."""
     return "" if value is None else f"{value:.2f}".replace(".", ",")
@@ -186,6 +206,9 @@ QUERY_LABELS = {
     "page": "page",
     "per_page": "nombre par page",
     "as": "emprunts ou prêts",
+    "theme": "thème",
+    "type": "type",
+    "tag": "étiquette",
 }
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -376,6 +399,10 @@ def init_app(app: Flask) -> None:
         can_block_resource=can_block_resource,
         can_view_calendar=can_view_calendar,
         can_manage_calendar=can_manage_calendar,
+        can_create_document=can_create_document,
+        can_edit_document=can_edit_document,
+        can_attach_to_document=can_attach_to_document,
+        can_delete_document=can_delete_document,
         page_url=page_url,
         period=period,
         openapi_fields=openapi_fields,
@@ -386,6 +413,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["euros"] = euros
     app.jinja_env.filters["decimal_input"] = decimal_input
+    app.jinja_env.filters["file_size"] = file_size
 
     @app.context_processor
     def _role_labels() -> dict[str, Any]:
