@@ -19,6 +19,7 @@ from sharing.catalogue.schemas import EDITABLE_STATUSES, ResourceArgs, ResourceL
 from sharing.errors import Conflict, Invalid
 from sharing.extensions import db
 from sharing.http import PageArgs, load_form, paginate
+from sharing.library import queries as library_queries
 from sharing.loans import views as loans_views
 from sharing.regies import queries as regie_queries
 from sharing.web import absolute_url, decimal_input, form_errors, query_args, require
@@ -26,17 +27,25 @@ from sharing.web import absolute_url, decimal_input, form_errors, query_args, re
 bp = Blueprint("catalogue", __name__, template_folder="templates")
 
 MANAGERS_ONLY = "Seuls les responsables de régie gèrent le matériel."
+# How many of the régie's latest library documents the dashboard lists.
+DASHBOARD_DOCUMENTS = 5
 
 
 @bp.get("/")
 @login_required
 def dashboard() -> Any:
-    """The signed-in user's home page: their régie, what its loans need today, and its
-    equipment at a glance."""
+    """The signed-in user's home page: their régie, what its loans need today, its
+    equipment at a glance and its latest library documents."""
     rows = db.session.execute(queries.status_counts(current_user.regie_id))
     counts = {status: count for status, count in rows}
     loans = loans_views.dashboard_panels(current_user)
-    return render_template("catalogue/dashboard.html", counts=counts, loans=loans)
+    latest = library_queries.documents(regie=current_user.regie_id).limit(DASHBOARD_DOCUMENTS)
+    return render_template(
+        "catalogue/dashboard.html",
+        counts=counts,
+        loans=loans,
+        documents=db.session.scalars(latest).all(),
+    )
 
 
 @bp.get("/catalogue")

@@ -586,3 +586,16 @@ def test_odd_query_strings_never_fail(client, as_user, library):
         response = client.get(f"/bibliotheque/{document.id}/comparer?{query}")
         assert response.status_code == 400, query
     assert client.get(f"/bibliotheque/{document.id}/versions/1/comparer/7").status_code == 404
+
+
+def test_the_dashboard_lists_the_regies_latest_documents(app, make, library):
+    author = make.user("member")
+    library.document(author, title="Charte du jardin partagé")
+    library.document(make.user("member"), title="Protocole de nettoyage des halls")
+    client = signed_in(app, make.user("manager", regie=author.regie))
+    page = text(client.get("/"))
+    panel = page[page.index('id="documents"') : page.index('id="raccourcis"')]
+    assert "Charte du jardin partagé" in panel
+    assert "Protocole de nettoyage" not in panel
+    assert f'href="/bibliotheque?regie={author.regie_id}"' in panel
+    assert "aucun document" in text(signed_in(app, make.user("member")).get("/"))
