@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from sharing.errors import DomainError, Invalid
+from sharing.errors import DomainError, Invalid, handle_http_exception
 from sharing.extensions import db
 from sharing.library import files, services
 from sharing.library.api import DOWNLOAD_HEADERS
@@ -349,7 +349,7 @@ def upload_too_large(error: RequestEntityTooLarge) -> Any:
     the CSRF token reads the body): on the upload form, it is still a message on the page."""
     document_id = (request.view_args or {}).get("document_id")
     if request.endpoint != "library.upload_attachment" or document_id is None:
-        return error
+        return handle_http_exception(error)  # the French error page, as everywhere else
     flash(
         f"Fichier refusé : le fichier dépasse la taille maximale ({file_size(files.max_bytes())}).",
         "error",

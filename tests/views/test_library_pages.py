@@ -599,3 +599,17 @@ def test_the_dashboard_lists_the_regies_latest_documents(app, make, library):
     assert "Protocole de nettoyage" not in panel
     assert f'href="/bibliotheque?regie={author.regie_id}"' in panel
     assert "aucun document" in text(signed_in(app, make.user("member")).get("/"))
+
+
+def test_an_oversized_editor_form_is_a_french_413_page(app, make):
+    client = signed_in(app, make.user("member"))
+    token = csrf_token(client, "/bibliotheque/nouveau")
+    previous = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 512
+    try:
+        response = client.post("/bibliotheque/nouveau", data=editor_form(token, body="x" * 1000))
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = previous
+    assert response.status_code == 413
+    assert "Le fichier envoyé est trop volumineux." in text(response)
+    assert '<html lang="fr">' in text(response)
