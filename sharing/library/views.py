@@ -75,8 +75,8 @@ class FacetValue:
 def index() -> Any:
     """Search the network's library by words, with facets (theme, type, régie, instance)."""
     args = query_args(DocumentListArgs())
-    if "per_page" not in request.args:
-        args["per_page"] = PER_PAGE
+    if not request.args.get("per_page", "").strip():
+        args["per_page"] = PER_PAGE  # shorter pages than the API's for phones
     results = services.search_library(**args)
     filters = {name: _plain(args[name]) for name in FILTERS if name in args}
     q = args.get("q", "")
