@@ -3,13 +3,13 @@
 import uuid
 from typing import Any
 
-from flask import Response, request, send_file
+from flask import Response, request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from sharing.errors import ErrorSchema
 from sharing.extensions import db
-from sharing.library import services
+from sharing.library import files, services
 from sharing.library.files import EXTENSIONS
 from sharing.library.models import THEMES, Attachment, Document, DocumentVersion
 from sharing.library.schemas import (
@@ -29,12 +29,6 @@ from sharing.security import protect_api, takes_uploads
 bp = Blueprint("library_api", __name__, url_prefix="/api/v1", description="Bibliothèque")
 bp.before_request(protect_api)
 
-# A downloaded file is never a page of this site: no script runs, nothing loads, and the
-# browser may not guess another type than the one we sniffed.
-DOWNLOAD_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-}
 UPLOAD_BODY = {
     "required": True,
     "description": "The file, in the multipart field `file`. Its type is sniffed from its "
@@ -160,12 +154,9 @@ def upload_attachment(document_id: uuid.UUID) -> Attachment:
 def download_attachment(document_id: uuid.UUID, attachment_id: uuid.UUID) -> Response:
     """Download an attachment."""
     attachment = services.get_attachment(services.get_document(document_id), attachment_id)
-    response = send_file(
+    return files.send_attachment(
         services.attachment_file(attachment),
-        mimetype=attachment.media_type,
-        as_attachment=True,
-        download_name=attachment.filename,
-        etag=attachment.sha256,
+        filename=attachment.filename,
+        media_type=attachment.media_type,
+        sha256=attachment.sha256,
     )
-    response.headers.update(DOWNLOAD_HEADERS)
-    return response

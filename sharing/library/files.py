@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO
 
 import filetype
-from flask import current_app
+from flask import Response, current_app, send_file
 
 from sharing.errors import DomainError, Invalid, UnsupportedMediaType
 
@@ -232,3 +232,20 @@ def _megabytes(size: int) -> str:
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.0f} Mo"
     return f"{size} octets"
+
+
+# A downloaded file is never a page of this site: no script runs, nothing loads, and the
+# browser may not guess another type than the one we sniffed.
+DOWNLOAD_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
+
+def send_attachment(path: Path, *, filename: str, media_type: str, sha256: str) -> Response:
+    """The response that downloads a stored file, for the API and the web pages alike."""
+    response = send_file(
+        path, mimetype=media_type, as_attachment=True, download_name=filename, etag=sha256
+    )
+    response.headers.update(DOWNLOAD_HEADERS)
+    return response

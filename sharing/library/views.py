@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -20,7 +20,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from sharing.errors import DomainError, Invalid, handle_http_exception
 from sharing.extensions import db
 from sharing.library import files, services
-from sharing.library.api import DOWNLOAD_HEADERS
 from sharing.library.markdown import render_markdown
 from sharing.library.models import (
     DEFAULT_LICENCE,
@@ -362,15 +361,12 @@ def upload_too_large(error: RequestEntityTooLarge) -> Any:
 def download_attachment(document_id: uuid.UUID, attachment_id: uuid.UUID) -> Any:
     """Download an attachment with the API's headers: always a download, of the sniffed type."""
     attachment = services.get_attachment(services.get_document(document_id), attachment_id)
-    response = send_file(
+    return files.send_attachment(
         services.attachment_file(attachment),
-        mimetype=attachment.media_type,
-        as_attachment=True,
-        download_name=attachment.filename,
-        etag=attachment.sha256,
+        filename=attachment.filename,
+        media_type=attachment.media_type,
+        sha256=attachment.sha256,
     )
-    response.headers.update(DOWNLOAD_HEADERS)
-    return response
 
 
 # --- Versions -------------------------------------------------------------------------------
