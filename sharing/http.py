@@ -209,13 +209,22 @@ def paginate(stmt: Select[Any], page: int = 1, per_page: int = 50) -> Page:
     return Page(items=items, total=total or 0, page=page, per_page=per_page)
 
 
-def load_form(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
-    """Load the submitted HTML form with the API's schema; blank inputs count as absent."""
-    data = {
+# Inputs that drive the form itself rather than carry data: the CSRF token, the pressed button.
+FORM_CONTROLS = {"csrf_token", "action"}
+
+
+def load_form(
+    schema: Schema, *, partial: bool = False, lists: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """Load the submitted HTML form with the API's schema; blank inputs count as absent.
+    ``lists`` carries the list-valued fields (repeated checkboxes, split inputs) as built by
+    the view, since a form has no lists of its own."""
+    data: dict[str, Any] = {
         key: value
         for key, value in request.form.items()
-        if key != "csrf_token" and value.strip() != ""
+        if key not in FORM_CONTROLS and key not in (lists or {}) and value.strip() != ""
     }
+    data.update(lists or {})
     try:
         return schema.load(data, partial=partial)
     except ValidationError as error:

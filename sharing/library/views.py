@@ -13,12 +13,12 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from sharing.errors import DomainError, Invalid, handle_http_exception
 from sharing.extensions import db
+from sharing.http import load_form
 from sharing.library import files, services
 from sharing.library.markdown import render_markdown
 from sharing.library.models import (
@@ -262,19 +262,8 @@ def _submitted() -> dict[str, Any]:
 def _load_document_form() -> dict[str, Any]:
     """Load the editor with the API's schema: the themes are repeated checkboxes and the tags
     one comma-separated input; blank inputs count as absent, as in ``load_form``."""
-    data: dict[str, Any] = {
-        key: value
-        for key, value in request.form.items()
-        if key in FIELD_LABELS and key not in ("themes", "tags") and value.strip() != ""
-    }
-    data["themes"] = request.form.getlist("themes")
-    data["tags"] = [tag for tag in request.form.get("tags", "").split(",") if tag.strip()]
-    try:
-        return dict(DocumentArgs().load(data))
-    except ValidationError as error:
-        raise Invalid(
-            "Certaines valeurs ne sont pas valides.", fields=dict(error.normalized_messages())
-        ) from None
+    tags = [tag for tag in request.form.get("tags", "").split(",") if tag.strip()]
+    return load_form(DocumentArgs(), lists={"themes": request.form.getlist("themes"), "tags": tags})
 
 
 def _form_values(document: Document) -> dict[str, Any]:
