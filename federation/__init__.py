@@ -1,5 +1,68 @@
-"""Federation between instances of the network (signed change feed, sync, remote bookings).
+"""Federation between instances of the network: identity, pairing and signed requests.
 
-Not built yet: see issue 5. ``sharing`` models already carry an origin instance so that
-replicas can be stored without changing the catalogue's shape.
+The protocol is docs/federation.md. Built so far: this instance's identity and key
+(``flask federation init``), pairing with key pinning (``flask federation peers``), the
+RFC 9421 signature profile with its replay cache, key rotation, and the endpoints
+``/federation/v1/instance`` and ``/federation/v1/ping``. The change feed, sync and
+cross-instance bookings come next (issue 5).
+
+``sharing`` never imports this package; the application factory calls ``init_app``.
 """
+
+import time
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from federation.client import HttpTransport, Transport
+
+# While an instance has no identity, requests look for one at most this often.
+IDENTITY_CHECK_INTERVAL_SECONDS = 30.0
+
+
+@dataclass
+class FederationState:
+    """Per-application federation state, in ``app.extensions["federation"]``."""
+
+    transport: Transport = field(default_factory=HttpTransport)
+    next_identity_check: float = 0.0
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint (outside the API's session and CSRF rules: peers sign their
+    requests instead) and the ``flask federation`` commands."""
+    from federation import api, cli
+    from sharing.extensions import csrf
+
+    app.extensions["federation"] = FederationState()
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)
+    app.cli.add_command(cli.federation_cli)
+    app.before_request(_load_instance_id)
+
+
+def _load_instance_id() -> None:
+    """Put this instance's id in ``app.config["INSTANCE_ID"]``, where ``sharing`` reads the
+    origin of local records, once an identity exists (it may be created by ``flask federation
+    init`` in another process while this one runs)."""
+    app = current_app
+    if app.config.get("INSTANCE_ID"):
+        return
+    state: FederationState = app.extensions["federation"]
+    now = time.monotonic()
+    if now < state.next_identity_check:
+        return
+    state.next_identity_check = now + IDENTITY_CHECK_INTERVAL_SECONDS
+
+    from federation.models import Instance
+    from sharing.extensions import db
+
+    try:
+        instance_id = db.session.scalar(select(Instance.id))
+    except SQLAlchemyError:  # not migrated yet: the request goes on without an identity
+        db.session.rollback()
+        return
+    if instance_id is not None:
+        app.config["INSTANCE_ID"] = str(instance_id)

@@ -12,6 +12,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     _configure(app, config)
 
+    import federation
     from sharing import errors, extensions, security, web
     from sharing.accounts import api as accounts_api
     from sharing.accounts import views as accounts_views
@@ -55,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     web.init_app(app)
     register_commands(app)
     app.cli.add_command(loans_cli.loans_cli)
+    federation.init_app(app)  # the one place sharing meets federation: /federation/v1, CLI
     errors.register(app)
     return app
 

@@ -46,6 +46,22 @@ class Config:
     ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
 
+    # Federation (docs/federation.md). The private key lives in FEDERATION_KEY_DIR (None: the
+    # "federation" folder of the instance folder), never in the database.
+    FEDERATION_KEY_DIR: str | None = None
+    # How far a peer's clock may be from ours when we check a signature's created/expires.
+    FEDERATION_CLOCK_SKEW_SECONDS = 60
+    # How long our own signatures stay valid (the protocol allows at most 300 s).
+    FEDERATION_SIGNATURE_TTL_SECONDS = 300
+    # Timeout of one outgoing federation request, connect and read.
+    FEDERATION_HTTP_TIMEOUT_SECONDS = 10
+    # An unknown key id from a paired peer refetches its identity at most this often.
+    FEDERATION_KEY_REFRESH_INTERVAL_SECONDS = 60
+    # A peer's replaced key is still accepted this long (signatures already in flight).
+    FEDERATION_PREVIOUS_KEY_GRACE_SECONDS = 600
+    # Signature failures are kept this long for the status page.
+    FEDERATION_SIGNATURE_FAILURE_RETENTION_DAYS = 30
+
     API_TITLE = "Mutualisation des Régies — API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"

@@ -1,0 +1,85 @@
+"""The federation endpoints, ``/federation/v1``: the public instance document, and the
+signed endpoints peers call (for now ``ping``; the change feed, bookings and blobs will use
+``require_peer_signature`` the same way).
+
+Errors are the JSON body of sharing/errors.py; a refused signature is a 401 whose ``code`` is
+the reason (docs/federation.md §4.6).
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from federation import services, signing
+from federation.models import Peer
+from federation.schemas import dump_instance_document
+from sharing.errors import Unauthorized
+from sharing.extensions import db
+
+bp = Blueprint("federation", __name__, url_prefix="/federation/v1")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FRENCH_REASONS = {
+    signing.Reason.SIGNATURE_MISSING: "Requête de fédération non signée.",
+    signing.Reason.SIGNATURE_INVALID: "Signature de fédération invalide.",
+    signing.Reason.UNKNOWN_KEY: "Clé inconnue : cette instance n'est pas appairée avec nous.",
+    signing.Reason.EXPIRED: "Signature expirée ou datée dans le futur (horloges à vérifier).",
+    signing.Reason.REPLAYED: "Requête rejouée : ce nonce a déjà servi.",
+    signing.Reason.DIGEST_MISMATCH: "Le corps de la requête ne correspond pas à son empreinte.",
+}
+
+
+def require_peer_signature(view: F) -> F:
+    """Let the view run only for a request signed by an active peer, found in ``g.peer``.
+
+    Verification commits its own bookkeeping before the view runs: the nonce it consumed, a
+    peer key it refreshed, or the failure it refused. Those must stand whatever the view
+    then does (a rolled-back view must not free its nonce for a replay).
+    """
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        identity = services.require_identity()
+        outcome = signing.verify_request(
+            signing.message_from_request(request, identity.url),
+            keys=services.PeerKeys(),
+            nonces=services.DatabaseNonces(),
+            skew_seconds=int(current_app.config["FEDERATION_CLOCK_SKEW_SECONDS"]),
+        )
+        if isinstance(outcome, signing.Rejected):
+            services.record_signature_failure(outcome, request.method, request.path)
+            db.session.commit()
+            raise Unauthorized(
+                FRENCH_REASONS[outcome.reason],
+                code=outcome.reason.value,
+                details={"detail": outcome.detail},
+            )
+        db.session.commit()
+        g.peer = outcome.owner
+        g.signature = outcome
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+@bp.get("/instance")
+def instance_document() -> Response:
+    """This instance's public identity; 404 until ``flask federation init``."""
+    response = jsonify(dump_instance_document(services.require_identity()))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/ping")
+@require_peer_signature
+def ping() -> Response:
+    """Whether we accept the caller's signature: who we are, and who we think it is."""
+    identity = services.require_identity()
+    peer: Peer = g.peer
+    return jsonify(
+        instance_id=str(identity.id),
+        peer={"instance_id": str(peer.instance_id), "url": peer.url, "name": peer.name},
+    )

@@ -1,0 +1,166 @@
+"""Federation tables: this instance's identity, its peers, the nonce replay cache, and the
+signature failures and peer key changes an administrator must see.
+
+Keys are stored as the wire encoding (standard base64 of the raw 32 bytes), so that what an
+administrator compares, what the instance document says and what the database holds are the
+same strings. The private key is not here: see ``federation.keys``.
+"""
+
+import uuid
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from federation import keys
+from sharing.db import Base, UTCDateTime, created_at, utcnow, uuid_pk
+
+
+class Instance(Base):
+    """This instance's identity. At most one row (``singleton`` is unique and always 1)."""
+
+    __tablename__ = "federation_instance"
+    __table_args__ = (CheckConstraint("singleton = 1", name="singleton"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the instance_id
+    singleton: Mapped[int] = mapped_column(Integer, default=1, unique=True)
+    url: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(String(200))
+    key_id: Mapped[str] = mapped_column(String(120))
+    public_key: Mapped[str] = mapped_column(String(64))
+    # The key replaced by the last rotation, kept for the record (and the status page).
+    previous_key_id: Mapped[str | None] = mapped_column(String(120))
+    previous_public_key: Mapped[str | None] = mapped_column(String(64))
+    key_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Changes when this instance's history is reset (restore, new database): peers then
+    # resync fully. Used by the change feed.
+    epoch: Mapped[uuid.UUID] = mapped_column(Uuid, default=uuid.uuid4)
+    created_at: Mapped[created_at]
+
+    @property
+    def instance_id(self) -> uuid.UUID:
+        return self.id
+
+    @property
+    def verifying_key(self) -> Ed25519PublicKey:
+        return keys.decode_public_key(self.public_key)
+
+    @property
+    def fingerprint(self) -> str:
+        return keys.fingerprint(self.verifying_key)
+
+    def __repr__(self) -> str:
+        return f"<Instance {self.id} {self.url}>"
+
+
+class Peer(Base):
+    """Another instance we paired with: its identity and the key we pinned.
+
+    Removing a peer keeps its row (``removed_at``) so that its history and, later, its
+    replicas stay explained; a removed peer's signatures are refused like unknown ones.
+    """
+
+    __tablename__ = "federation_peers"
+
+    id: Mapped[uuid_pk]
+    instance_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    url: Mapped[str] = mapped_column(String(500), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key_id: Mapped[str] = mapped_column(String(120), index=True)
+    public_key: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    paired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When we last fetched its instance document (pairing, or a refresh after an unknown key
+    # id): refreshes are rate-limited from it.
+    identity_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Key rotation: the key replaced by the last refresh stays valid until
+    # previous_key_valid_until, for requests signed just before the peer rotated.
+    previous_key_id: Mapped[str | None] = mapped_column(String(120))
+    previous_public_key: Mapped[str | None] = mapped_column(String(64))
+    previous_key_valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sync state and counters, filled by the pull job (change feed, not built yet).
+    epoch: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    cursor: Mapped[str | None] = mapped_column(String(100))
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    records_added: Mapped[int] = mapped_column(Integer, default=0)
+    records_updated: Mapped[int] = mapped_column(Integer, default=0)
+    records_deleted: Mapped[int] = mapped_column(Integer, default=0)
+    records_quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    records_rejected: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None
+
+    def __repr__(self) -> str:
+        return f"<Peer {self.url}>"
+
+
+class SeenNonce(Base):
+    """The replay cache: a nonce is accepted once per key until the signature expires.
+
+    A table rather than process memory, so that every gunicorn worker shares it; the unique
+    constraint makes the check and the insert one atomic step.
+    """
+
+    __tablename__ = "federation_nonces"
+    __table_args__ = (UniqueConstraint("key_id", "nonce", name="uq_federation_nonces_key_nonce"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_id: Mapped[str] = mapped_column(String(120))
+    nonce: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SignatureFailure(Base):
+    """A signed request we refused, for the administrator (who got it wrong, and why)."""
+
+    __tablename__ = "federation_signature_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    peer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("federation_peers.id", ondelete="SET NULL"), index=True
+    )
+    key_id: Mapped[str | None] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    # created minus our clock, in seconds, when the signature said when it was made.
+    skew_seconds: Mapped[int | None] = mapped_column(Integer)
+
+    peer: Mapped[Peer | None] = relationship()
+
+
+class PeerKeyChange(Base):
+    """A peer's key replaced by a refresh of its identity (rotation): the administrator is
+    told, since a key change is also what an impersonation would look like."""
+
+    __tablename__ = "federation_peer_key_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    peer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("federation_peers.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    old_key_id: Mapped[str] = mapped_column(String(120))
+    old_fingerprint: Mapped[str] = mapped_column(String(64))
+    new_key_id: Mapped[str] = mapped_column(String(120))
+    new_fingerprint: Mapped[str] = mapped_column(String(64))
+    # What made us refetch: "unknown_key" (a signature with a new key id) or "admin".
+    trigger: Mapped[str] = mapped_column(String(40))
+
+    peer: Mapped[Peer] = relationship()
