@@ -73,13 +73,17 @@ def instance_document() -> Response:
     return response
 
 
-@bp.get("/ping")
+@bp.route("/ping", methods=["GET", "POST"])
 @require_peer_signature
 def ping() -> Response:
-    """Whether we accept the caller's signature: who we are, and who we think it is."""
+    """Whether we accept the caller's signature: who we are, and who we think it is. A POST
+    (with any body) also proves that bodies, their digest and nonces get through."""
     identity = services.require_identity()
     peer: Peer = g.peer
-    return jsonify(
-        instance_id=str(identity.id),
-        peer={"instance_id": str(peer.instance_id), "url": peer.url, "name": peer.name},
-    )
+    answer: dict[str, Any] = {
+        "instance_id": str(identity.id),
+        "peer": {"instance_id": str(peer.instance_id), "url": peer.url, "name": peer.name},
+    }
+    if request.method == "POST":
+        answer["received_bytes"] = len(request.get_data(cache=True))
+    return jsonify(answer)

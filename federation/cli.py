@@ -58,15 +58,21 @@ def show() -> None:
 @federation_cli.command("ping")
 @click.argument("url")
 def ping(url: str) -> None:
-    """Send a signed ping to a peer: succeeds when it has paired with us too."""
+    """Send a signed GET and POST ping to a peer: succeeds when it has paired with us too."""
     try:
-        answer = services.default_client().ping(services.normalise_base_url(url))
+        client = services.default_client()
+        base_url = services.normalise_base_url(url)
+        for method in ("GET", "POST"):
+            answer = client.ping(base_url, method=method)
+            peer = answer.get("peer") or {}
+            click.echo(
+                f"{method} {base_url}: {answer.get('instance_id')} knows us as "
+                f"« {peer.get('name')} »"
+            )
     except FederationError as error:
         raise click.ClickException(str(error)) from None
     except DomainError as error:
         raise _fail(error) from None
-    peer = answer.get("peer") or {}
-    click.echo(f"{url} ({answer.get('instance_id')}) knows us as {peer.get('name')!s}")
 
 
 @peers_cli.command("add")

@@ -114,9 +114,11 @@ class FederationClient:
         response = self.request("GET", base_url.rstrip("/") + INSTANCE_PATH, signed=False)
         return self._json_object(response, base_url)
 
-    def ping(self, base_url: str) -> dict[str, Any]:
-        """``GET <base_url>/federation/v1/ping``, signed: whether the peer accepts us."""
-        response = self.request("GET", base_url.rstrip("/") + PING_PATH)
+    def ping(self, base_url: str, *, method: str = "GET") -> dict[str, Any]:
+        """``<method> <base_url>/federation/v1/ping``, signed: whether the peer accepts us
+        (a POST carries a small JSON body, so its digest and nonce are checked too)."""
+        body = {"ping": "pong"} if method.upper() == "POST" else None
+        response = self.request(method, base_url.rstrip("/") + PING_PATH, json_body=body)
         return self._json_object(response, base_url)
 
     def request(

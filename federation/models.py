@@ -80,9 +80,9 @@ class Peer(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     paired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # When we last fetched its instance document (pairing, or a refresh after an unknown key
-    # id): refreshes are rate-limited from it.
-    identity_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When an unknown key id last made us refetch its instance document: such refreshes are
+    # rate-limited from it (FEDERATION_KEY_REFRESH_INTERVAL_SECONDS).
+    key_refresh_attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Key rotation: the key replaced by the last refresh stays valid until
     # previous_key_valid_until, for requests signed just before the peer rotated.
     previous_key_id: Mapped[str | None] = mapped_column(String(120))

@@ -263,7 +263,6 @@ def add_peer(url: str, fingerprint: str | None = None, *, client: FederationClie
     peer.key_id = document.key_id
     peer.public_key = document.public_key
     peer.fingerprint = document.fingerprint
-    peer.identity_checked_at = now
     db.session.flush()
     log.info("paired with %s (%s), key %s", url, document.instance_id, document.fingerprint)
     return peer
@@ -304,7 +303,7 @@ def refresh_peer_identity(peer: Peer, *, client: FederationClient, trigger: str)
     key it replaces stays valid for ``FEDERATION_PREVIOUS_KEY_GRACE_SECONDS``. A key change
     is recorded (``PeerKeyChange``) and logged for the administrator. True when the key changed.
     """
-    peer.identity_checked_at = utcnow()
+    peer.key_refresh_attempted_at = utcnow()
     document = _fetch_document(client, peer.url)
     if document.instance_id != peer.instance_id:
         raise Conflict(
@@ -408,7 +407,7 @@ class PeerKeys:
     @staticmethod
     def _may_refresh(peer: Peer, now: datetime) -> bool:
         interval = int(current_app.config["FEDERATION_KEY_REFRESH_INTERVAL_SECONDS"])
-        last = peer.identity_checked_at
+        last = peer.key_refresh_attempted_at
         return last is None or now - last >= timedelta(seconds=interval)
 
 

@@ -150,14 +150,15 @@ def message_from_request(request: Request, base_url: str) -> Message:
     instance, or redirected to us, does not verify.
     """
     environ = request.environ
+    query = environ.get("QUERY_STRING", "")
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw and raw.startswith(("http://", "https://")):  # absolute-form request target
         parts = urlsplit(raw)
         raw = parts.path + (f"?{parts.query}" if parts.query else "")
     if not raw:
         raw = quote(request.script_root + request.path, safe="/%:@!$&'()*+,;=-._~")
-        query = environ.get("QUERY_STRING", "")
-        raw += f"?{query}" if query else ""
+    if "?" not in raw and query:  # some servers (werkzeug's test client) leave it out
+        raw += f"?{query}"
     return Message(
         method=request.method,
         target_uri=origin_of(base_url) + raw,

@@ -70,7 +70,7 @@ def upgrade():
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("paired_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("identity_checked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("key_refresh_attempted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("previous_key_id", sa.String(length=120), nullable=True),
         sa.Column("previous_public_key", sa.String(length=64), nullable=True),
         sa.Column("previous_key_valid_until", sa.DateTime(timezone=True), nullable=True),
