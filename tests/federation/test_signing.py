@@ -5,6 +5,7 @@ import base64
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import http_sf
 import pytest
@@ -358,3 +359,32 @@ def test_a_nonce_is_not_consumed_by_a_request_that_fails_otherwise() -> None:
 
     assert reason(verify(tampered, nonces=nonces)) == "digest_mismatch"
     assert isinstance(verify(message, nonces=nonces), Verified)
+
+
+def test_the_test_vector_of_the_protocol_document_holds() -> None:
+    """docs/federation.md §4.4: anyone implementing the protocol checks against these bytes."""
+    key = serialization.load_pem_private_key(RFC_PRIVATE_KEY, password=None)
+    assert isinstance(key, Ed25519PrivateKey)
+    key_id = "0b8f7c1e-5a4d-4c3b-9e2f-1a2b3c4d5e6f#b16c2d1bead12626"
+    url = "https://partage.idf.example.org/federation/v1/ping"
+    created = datetime.fromtimestamp(1796040000, UTC)
+
+    post = signing.sign_request(
+        "POST", url, body=b'{"ping":"pong"}', private_key=key, key_id=key_id, now=created,
+        nonce="Vp3JjYc7Tq2y9L0eXkQm5A",
+    )  # fmt: skip
+    get = signing.sign_request("GET", url, body=None, private_key=key, key_id=key_id, now=created)
+
+    assert post["Content-Digest"] == "sha-256=:MztBQEOPKHr5HaKmq0muOKyMOmamYkF6dxNvRPAftFE=:"
+    assert post["Signature"] == (
+        "sig1=:effP5WFdHrZQaofiHVsR/oaT3C2XZSVEZpv39IzFq00ew384TJfMS+iy6a9T3qU9NFK619wLamXhqBqk0BFl"
+        "CA==:"
+    )
+    assert get["Signature"] == (
+        "sig1=:pVx5zaCOJhyolGSBnyvYG1jpBTOpqNt4N4LSKOKlnVbCNjs1kf7uFK3IdCHgoR0HKSAeV9/RRi7lVcUHKZkT"
+        "Bw==:"
+    )
+    document = Path(__file__).resolve().parents[2] / "docs" / "federation.md"
+    text = document.read_text()
+    for value in (post["Signature-Input"], post["Signature"], get["Signature"], key_id):
+        assert value in text
