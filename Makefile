@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install lint test-sqlite test-postgres test-browser clean
+.PHONY: run test install lint test-sqlite test-postgres test-browser clean bench bench-quick
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ test-postgres: install
 
 test-browser: install
 	SHARING_FORBID_SKIPS=1 $(BIN)/pytest -m browser
+
+## Benchmarks at network scale on SQLite and PostgreSQL (PG_TEST_URL's server): prints the
+## table, writes bench/results/latest.json, fails when a target is missed. Not part of `test`.
+bench: install
+	$(BIN)/python -m bench.run --pg-url $(PG_TEST_URL)
+
+## The same figures on a smaller network with shorter measures: under three minutes.
+bench-quick: install
+	$(BIN)/python -m bench.run --quick --pg-url $(PG_TEST_URL)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Benchmarks at network scale (not part of the test run): ``python -m bench.run``."""
