@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from federation import signing
 
 USER_AGENT = "regies-sharing-federation/1"
+# A peer's answer larger than this is refused rather than read into memory.
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 INSTANCE_PATH = "/federation/v1/instance"
 PING_PATH = "/federation/v1/ping"
 
@@ -73,7 +75,10 @@ class HttpTransport:
                 connection.putheader("Content-Length", str(len(body)))
             connection.endheaders(body)
             response = connection.getresponse()
-            return HttpResponse(response.status, dict(response.getheaders()), response.read())
+            body = response.read(MAX_RESPONSE_BYTES + 1)
+            if len(body) > MAX_RESPONSE_BYTES:
+                raise OSError(f"{url}: answer larger than {MAX_RESPONSE_BYTES} bytes")
+            return HttpResponse(response.status, dict(response.getheaders()), body)
         except http.client.HTTPException as error:
             raise OSError(f"{url}: {error}") from error
         finally:
