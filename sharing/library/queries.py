@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, cast, func, literal_column, null, select, union_all
 
 from sharing import search
 from sharing.library.models import SEARCH_KIND, Document, DocumentTag, DocumentTheme, DocumentType
@@ -44,31 +44,51 @@ def documents(
     return stmt
 
 
-def facet_counts(filtered: Select[Any]) -> dict[str, Select[Any]]:
-    """For each facet, rows of ``(value, count)`` over every document ``filtered`` selects
-    (all its pages), most frequent first."""
-    ids = filtered.with_only_columns(Document.id).order_by(None)
-    count = func.count(Document.id)
-    by_theme = (
-        select(DocumentTheme.theme, func.count(DocumentTheme.document_id))
-        .where(DocumentTheme.document_id.in_(ids))
-        .group_by(DocumentTheme.theme)
-        .order_by(func.count(DocumentTheme.document_id).desc(), DocumentTheme.theme)
+def page_ids(filtered: Select[Any], page: int, per_page: int) -> Select[Any]:
+    """The ids of one page of ``filtered``, in its order. The page is cut on ids alone and its
+    documents read afterwards, so that whole rows (bodies included) never go through the sort
+    of every match."""
+    return filtered.with_only_columns(Document.id).limit(per_page).offset((page - 1) * per_page)
+
+
+FACETS = ("theme", "type", "regie", "instance")
+
+
+def facet_counts(filtered: Select[Any]) -> Select[Any]:
+    """Rows of ``(facet, theme, type, regie, instance, documents)``: for each facet, how many of
+    the documents ``filtered`` selects (all its pages) have each value, most frequent first;
+    a row's value is in the column named after its facet, the others are null.
+
+    One statement: the filtered documents (with ``q``, the full-text match) are found once,
+    in a common table expression that both databases materialise since it is read four
+    times, then grouped four ways."""
+    matched = (
+        filtered.with_only_columns(
+            Document.id, Document.type, Document.regie_id, Regie.origin_instance_id
+        )
+        .order_by(None)
+        .cte("matched")
     )
-    return {
-        "theme": by_theme,
-        "type": _count_by(Document.type, ids, count),
-        "regie": _count_by(Document.regie_id, ids, count),
-        "instance": _count_by(Regie.origin_instance_id, ids, count),
+    values: dict[str, Any] = {
+        "theme": DocumentTheme.theme,
+        "type": matched.c.type,
+        "regie": matched.c.regie_id,
+        "instance": matched.c.origin_instance_id,
     }
-
-
-def _count_by(column: Any, ids: Select[Any], count: Any) -> Select[Any]:
-    return (
-        select(column, count)
-        .select_from(Document)
-        .join(Regie, Regie.id == Document.regie_id)
-        .where(Document.id.in_(ids))
-        .group_by(column)
-        .order_by(count.desc(), column)
+    groups = []
+    for facet, grouped in values.items():
+        columns: list[Any] = [
+            (column if column is grouped else cast(null(), column.type)).label(name)
+            for name, column in values.items()
+        ]
+        count = func.count().label("documents")
+        stmt = select(literal_column(f"'{facet}'").label("facet"), *columns, count)
+        if facet == "theme":
+            stmt = stmt.join_from(DocumentTheme, matched, DocumentTheme.document_id == matched.c.id)
+        else:
+            stmt = stmt.select_from(matched)
+        groups.append(stmt.group_by(grouped))
+    counts = union_all(*groups).subquery()
+    return select(counts).order_by(
+        counts.c.facet, counts.c.documents.desc(), *(counts.c[name] for name in values)
     )

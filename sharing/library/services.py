@@ -15,7 +15,7 @@ from sharing.accounts.models import User
 from sharing.db import utcnow
 from sharing.errors import Conflict, Forbidden, Invalid, NotFound
 from sharing.extensions import db
-from sharing.http import Page, paginate
+from sharing.http import Page
 from sharing.library import files, queries
 from sharing.library.models import (
     DEFAULT_LICENCE,
@@ -117,16 +117,22 @@ class LibraryPage(Page):
 
 def search_library(page: int = 1, per_page: int = 50, **filters: Any) -> LibraryPage:
     """One page of the filtered library, snippets when searched, and the facet counts of the
-    whole result (every page), counted by the database."""
+    whole result (every page), counted by the database. Two statements find the documents
+    (with ``q``, two full-text matches, not one per facet and one for the total): the page's
+    ids, then the total and the facets; a third reads the page's documents."""
     stmt = queries.documents(**filters)
-    found = paginate(stmt, page, per_page)
+    ids = list(db.session.scalars(queries.page_ids(stmt, page, per_page)))
+    read = select(Document).where(Document.id.in_(ids))
+    documents = {document.id: document for document in db.session.scalars(read)} if ids else {}
     q = (filters.get("q") or "").strip()
-    hits = [DocumentHit(d, _snippet(d, q) if q else None) for d in found.items]
-    facets = {
-        name: {_facet_key(value): count for value, count in db.session.execute(counts)}
-        for name, counts in queries.facet_counts(stmt).items()
-    }
-    return LibraryPage(items=hits, total=found.total, page=page, per_page=per_page, facets=facets)
+    # A document deleted between the two statements is left out rather than failing the page.
+    page_documents = [documents[i] for i in ids if i in documents]
+    hits = [DocumentHit(d, _snippet(d, q) if q else None) for d in page_documents]
+    facets: dict[str, dict[str, int]] = {name: {} for name in queries.FACETS}
+    for row in db.session.execute(queries.facet_counts(stmt)):
+        facets[row.facet][_facet_key(row._mapping[row.facet])] = row.documents
+    total = sum(facets["type"].values())  # every document has exactly one type
+    return LibraryPage(items=hits, total=total, page=page, per_page=per_page, facets=facets)
 
 
 def _snippet(document: Document, q: str) -> str:
