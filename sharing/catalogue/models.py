@@ -61,7 +61,8 @@ class Resource(Base):
 
     id: Mapped[uuid_pk]
     regie_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("regies.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    # Indexed: the catalogue lists by name, and without a query it pages through them all.
+    name: Mapped[str] = mapped_column(String(200), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str] = mapped_column(String(40), index=True)
     condition: Mapped[Condition] = mapped_column(str_enum(Condition), default=Condition.GOOD)
