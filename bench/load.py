@@ -125,7 +125,7 @@ class LoadGenerator:
         """Run ``clients`` concurrent clients for ``warmup + seconds``; the result counts the
         responses of the last ``seconds``."""
         processes = min(self.processes, clients)
-        start = time.time() + 0.3  # every process starts at the same moment
+        start = time.time() + 0.2  # every process starts at the same moment
         window = (start + warmup, start + warmup + seconds)
         futures = []
         first = 0

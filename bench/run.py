@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
@@ -75,8 +75,10 @@ class Mode:
     base: dataset.Scale
     growth: dataset.Scale
     runs: int
-    seconds: float  # per throughput measure
-    latency_seconds: float  # per latency measure (one client)
+    seconds: float  # per throughput measure (16 clients)
+    latency_seconds: float  # per search latency measure (one client)
+    page_seconds: float  # per page timing measure (one client)
+    warmup: float = 0.5  # before each measure, not counted
     clients: int = 16
 
 
@@ -89,16 +91,19 @@ FULL = Mode(
     runs=5,
     seconds=5.0,
     latency_seconds=4.0,
+    page_seconds=2.0,
 )
+# A tenth of the network (14 régies, 1 000 documents, 5 000 bookings) and its ×10, with short
+# measures: every figure in under three minutes, to see a regression, not to quote.
 QUICK = Mode(
     name="quick",
-    # 3 000 documents as in the full run (the search target is stated at that size); a fifth
-    # of the régies, resources and bookings, and the same ×10 of the searchable records.
-    base=dataset.Scale(regies=28, resources_per_regie=100, documents=3_000, bookings=10_000),
-    growth=dataset.Scale(regies=280, resources_per_regie=100, documents=30_000, bookings=10_000),
+    base=dataset.Scale(regies=14, resources_per_regie=100, documents=1_000, bookings=5_000),
+    growth=dataset.Scale(regies=140, resources_per_regie=100, documents=10_000, bookings=5_000),
     runs=3,
-    seconds=1.5,
-    latency_seconds=1.5,
+    seconds=1.0,
+    latency_seconds=1.0,
+    page_seconds=0.5,
+    warmup=0.2,
 )
 
 
@@ -266,7 +271,9 @@ class Context:
         results: dict[int, LoadResult] = {}
         for index in (0, 1) if run % 2 == 0 else (1, 0):
             load = (value, baseline)[index]
-            results[index] = self.load.run(self.port, load, clients=clients, seconds=seconds)
+            results[index] = self.load.run(
+                self.port, load, clients=clients, seconds=seconds, warmup=self.mode.warmup
+            )
         return results[0], results[1]
 
 
@@ -455,35 +462,51 @@ PAGES = ("catalogue", "resource", "library")
 
 
 def page_figures(ctx: Context) -> list[Figure]:
+    """Server time of each page, one client, against the bare page measured in the same run
+    (before the pages in even runs, after them in odd ones); then each page's weight."""
     manifest = ctx.manifest
     paths = {
         "catalogue": "/catalogue",
         "resource": f"/materiel/{manifest.page_resource}",
         "library": "/bibliotheque?" + urlencode({"q": manifest.search_queries[0]}),
     }
-    figures = []
+    timings = {
+        name: Figure(f"page_server_ms ({name})", ctx.database, "ms", Target("<=", 50), on="value")
+        for name in PAGES
+    }
     bare = Workload("get", paths=("/bench/page",))
+
+    def server_ms(load: Workload) -> float:
+        result = ctx.load.run(
+            ctx.port, load, clients=1, seconds=ctx.mode.page_seconds, warmup=ctx.mode.warmup
+        )
+        if set(result.statuses()) != {200}:
+            raise RuntimeError(f"{load.paths[0]} answered {dict(result.statuses())}")
+        return median(result.server_ms())
+
+    for run in range(ctx.mode.runs):
+        bare_first = run % 2 == 0
+        bare_ms = server_ms(bare) if bare_first else float("nan")
+        pages = {
+            name: server_ms(Workload("get", paths=(paths[name],), tokens=(ctx.token,)))
+            for name in PAGES
+        }
+        if not bare_first:
+            bare_ms = server_ms(bare)
+        for name in PAGES:
+            timings[name].add(pages[name], bare_ms)
+    figures = []
     for name in PAGES:
         path = paths[name]
-        timing = Figure(
-            f"page_server_ms ({name})", ctx.database, "ms", Target("<=", 50), on="value"
-        )
+        timings[name].notes.append(path)
         weight = Figure(f"page_kb ({name})", ctx.database, "KB", Target("<=", 100), on="value")
-        page = Workload("get", paths=(path,), tokens=(ctx.token,))
-        seconds = max(1.0, ctx.mode.latency_seconds / 2)
-        for run in range(ctx.mode.runs):
-            page_result, bare_result = ctx.pair(run, page, bare, 1, seconds)
-            if set(page_result.statuses()) != {200}:
-                raise RuntimeError(f"{path} answered {dict(page_result.statuses())}")
-            timing.add(median(page_result.server_ms()), median(bare_result.server_ms()))
         html_bytes, asset_bytes = page_weight(ctx.port, path, ctx.token)
         weight.add((html_bytes + asset_bytes) / 1024)
         weight.notes.append(
             f"{path}: HTML {html_bytes / 1024:.1f} KB + stylesheets and scripts "
             f"{asset_bytes / 1024:.1f} KB"
         )
-        timing.notes.append(path)
-        figures += [timing, weight]
+        figures += [timings[name], weight]
     return figures
 
 
@@ -574,21 +597,26 @@ def main(argv: list[str] | None = None) -> int:
         "--only", default="", help="comma-separated: catalogue,booking,search,overhead,pages"
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated databases")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="use the databases a --keep run left (development only: the booking figure "
+        "then finds its hot resources already booked)",
+    )
     parser.add_argument("--output", default=str(RESULTS / "latest.json"))
     args = parser.parse_args(argv)
 
     mode = QUICK if args.quick else FULL
     if args.runs or args.seconds:
-        mode = Mode(
-            name=mode.name,
-            base=mode.base,
-            growth=mode.growth,
+        mode = replace(
+            mode,
             runs=args.runs or mode.runs,
             seconds=args.seconds or mode.seconds,
             latency_seconds=args.seconds or mode.latency_seconds,
         )
     only = set(filter(None, args.only.split(",")))
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]
+    DATA.mkdir(parents=True, exist_ok=True)
     targets = {"sqlite": f"sqlite:///{DATA}/", "postgresql": args.pg_url}
     server = ServerConfig(workers=args.workers, worker_class=args.worker_class)
     started = time.monotonic()
@@ -597,15 +625,22 @@ def main(argv: list[str] | None = None) -> int:
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    tag = secrets.token_hex(3)
+    # Kept databases have fixed names, so that a later --reuse finds them.
+    tag = "" if args.keep or args.reuse else "_" + secrets.token_hex(3)
     jobs = []
+    manifests: dict[tuple[str, str], dataset.Manifest] = {}
     for database in databases:
         for variant, scale in (("base", mode.base), ("growth", mode.growth)):
             if variant == "growth" and only and "search" not in only:
                 continue
-            jobs.append((database, variant, scale, f"bench_{mode.name}_{variant}_{tag}"))
+            name = f"bench_{mode.name}_{variant}{tag}"
+            kept = DATA / f"{name}.{database}.json"
+            if args.reuse and kept.exists():
+                manifests[(database, variant)] = dataset.Manifest(**json.loads(kept.read_text()))
+                continue
+            jobs.append((database, variant, scale, name))
+    jobs.sort(key=lambda job: job[1] != "growth")  # the longest first, two at a time
     log(f"Generating {len(jobs)} databases ({mode.name} mode), two at a time")
-    manifests: dict[tuple[str, str], dataset.Manifest] = {}
     with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
         futures = {
             (database, variant): pool.submit(
@@ -615,6 +650,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         for key, future in futures.items():
             manifests[key] = future.result()
+            if args.keep:
+                name = f"bench_{mode.name}_{key[1]}"
+                (DATA / f"{name}.{key[0]}.json").write_text(manifests[key].to_json())
     generation_seconds = time.monotonic() - started
     versions = database_versions({d: m.url for (d, v), m in manifests.items() if v == "base"})
 
@@ -633,8 +671,9 @@ def main(argv: list[str] | None = None) -> int:
                     ("pages", page_figures),
                 ):
                     if not only or name in only:
-                        log(f"  {name}")
+                        began = time.monotonic()
                         figures += measure(ctx)
+                        log(f"  {name}: {time.monotonic() - began:.0f} s")
                 if not only or "search" in only:
                     log("  search")
                     latencies["base"] = search_latencies(ctx)
@@ -650,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:
                 figures += _search_figures(database, mode, latencies)
     finally:
         load.close()
-        if not args.keep:
+        if not (args.keep or args.reuse):
             for manifest in manifests.values():
                 dataset.drop_database(manifest.url)
 
