@@ -549,6 +549,23 @@ def _generate(target: str, name: str, scale: dataset.Scale, label: str) -> datas
     return dataset.generate(url, scale, log=log)
 
 
+def revision() -> str:
+    """The commit measured, with ``+changes`` when the working tree differs from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return head + ("+changes" if dirty else "")
+
+
 def machine() -> dict[str, Any]:
     model = ""
     try:
@@ -696,6 +713,7 @@ def main(argv: list[str] | None = None) -> int:
     summaries = [figure.summary() for figure in figures]
     report = {
         "mode": mode.name,
+        "revision": revision(),
         "started_at": started_at.isoformat(),
         "seconds": round(time.monotonic() - started, 1),
         "generation_seconds": round(generation_seconds, 1),
