@@ -44,37 +44,48 @@ _regies = Regie.__table__
 
 @bp.get("/catalogue")
 def catalogue() -> Any:
-    """One page of the catalogue searched by words, category and free window: one query."""
+    """One page of the catalogue searched by words, category and free window, and the total,
+    in one query: the filtered rows once for the page and once, in a scalar subquery, for the
+    count (the database work of the API's two statements, one round trip; a count(*) OVER ()
+    window instead would make SQLite keep and sort every matching row, not the first 50)."""
     args = request.args
-    q = args.get("q", "")
     per_page = int(args.get("per_page", 50))
     page = int(args.get("page", 1))
-    found = search.matches("resource", q).subquery()
+    found = search.matches("resource", args.get("q", "")).subquery()
+    conditions = []
+    if category := args.get("category"):
+        conditions.append(_resources.c.category == category)
+    if "available_from" in args:
+        start = datetime.fromisoformat(args["available_from"])
+        end = datetime.fromisoformat(args["available_to"])
+        conditions += [
+            _resources.c.status == ResourceStatus.AVAILABLE,
+            is_free_between(_resources.c.id, start, end, utcnow()),
+        ]
+    else:
+        conditions.append(_resources.c.status != ResourceStatus.RETIRED)
+    matching = (
+        select(func.count())
+        .select_from(_resources)
+        .join(found, found.c.record_id == _resources.c.id)
+        .where(*conditions)
+        .scalar_subquery()
+    )
     stmt = (
         select(
             _resources,
             _regies.c.name.label("regie_name"),
             _regies.c.slug.label("regie_slug"),
             _regies.c.origin_instance_id,
-            func.count().over().label("total"),
+            matching.label("total"),
         )
         .join(_regies, _regies.c.id == _resources.c.regie_id)
         .join(found, found.c.record_id == _resources.c.id)
+        .where(*conditions)
         .order_by(found.c.rank.desc(), _resources.c.name, _resources.c.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    if category := args.get("category"):
-        stmt = stmt.where(_resources.c.category == category)
-    if "available_from" in args:
-        start = datetime.fromisoformat(args["available_from"])
-        end = datetime.fromisoformat(args["available_to"])
-        stmt = stmt.where(
-            _resources.c.status == ResourceStatus.AVAILABLE,
-            is_free_between(_resources.c.id, start, end, utcnow()),
-        )
-    else:
-        stmt = stmt.where(_resources.c.status != ResourceStatus.RETIRED)
     rows = db.session.execute(stmt).mappings().all()
     origin = {"instance_id": current_app.config.get("INSTANCE_ID"), "is_local": True}
     origin["instance_url"] = current_app.config["INSTANCE_URL"]
