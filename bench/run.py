@@ -621,7 +621,15 @@ def main(argv: list[str] | None = None) -> int:
         "then finds its hot resources already booked)",
     )
     parser.add_argument("--output", default=str(RESULTS / "latest.json"))
+    parser.add_argument(
+        "--markdown",
+        metavar="RESULTS",
+        help="print the table of a results file in Markdown (for the README) and stop",
+    )
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(render_markdown(json.loads(Path(args.markdown).read_text())))
+        return 0
 
     mode = QUICK if args.quick else FULL
     if args.runs or args.seconds:
@@ -638,6 +646,7 @@ def main(argv: list[str] | None = None) -> int:
     server = ServerConfig(workers=args.workers, worker_class=args.worker_class)
     started = time.monotonic()
     started_at = datetime.now(UTC)
+    measured = revision()  # before anything runs: the code the servers will load
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -713,7 +722,7 @@ def main(argv: list[str] | None = None) -> int:
     summaries = [figure.summary() for figure in figures]
     report = {
         "mode": mode.name,
-        "revision": revision(),
+        "revision": measured,
         "started_at": started_at.isoformat(),
         "seconds": round(time.monotonic() - started, 1),
         "generation_seconds": round(generation_seconds, 1),
@@ -804,6 +813,36 @@ def render_table(summaries: list[dict[str, Any]]) -> str:
         lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The figures of a results file as a Markdown table, with the run's conditions."""
+    lines = [
+        "| figure | database | value | baseline | ratio | target | | median [min–max] |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for s in report["figures"]:
+        value = f"{_fmt(s['value'])} {s['unit']}".strip()
+        baseline = f"{_fmt(s['baseline'])} {s['unit']}" if s["baseline"] is not None else "—"
+        target = f"{s['target_on']} {s['target']}" if s["target"] else "—"
+        verdict = {True: "pass", False: "**miss**", None: ""}[s["passed"]]
+        spread = f"{_fmt(s['median'])} [{_fmt(s['min'])}–{_fmt(s['max'])}]"
+        cells = (s["name"], s["database"], value, baseline, _fmt(s["ratio"]), target, verdict)
+        lines.append(
+            "| " + " | ".join((*cells, spread)).replace("<=", "≤").replace(">=", "≥") + " |"
+        )
+    machine = report["machine"]
+    databases = ", ".join(report.get("databases", {}).values())
+    measured = report.get("revision", "an unrecorded commit")
+    lines.append("")
+    lines.append(
+        f"{report['mode']} run of {measured}, {report['started_at'][:10]}, "
+        f"{report['seconds']:.0f} s; {machine['cpus']} cores ({machine['cpu_model']}), "
+        f"shared; Python {machine['python']}; {databases}; gunicorn "
+        f"{report['server']['workers']} {report['server']['worker_class']} workers, "
+        f"{report['clients']} clients, {report['runs']} runs per figure."
+    )
     return "\n".join(lines)
 
 
