@@ -167,7 +167,11 @@ def drop_database(target: str) -> None:
 
 
 def bench_app(url: str) -> Flask:
-    """The real application on ``url``, as the benchmark servers configure it."""
+    """The real application on ``url``, as the benchmark servers configure it (a relative
+    SQLite path is taken from the current directory, not from the instance folder)."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        url = f"sqlite:///{Path(parsed.database).resolve()}"
     return create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
