@@ -115,7 +115,8 @@ def queue_reminders(now: datetime) -> None:
 
 def claim(worker: str, now: datetime, limit: int = 100) -> list[Notification]:
     """Claim up to ``limit`` unsent messages for ``worker``; the caller commits the claim
-    before sending, so a concurrent job skips them."""
+    before sending, so a concurrent job skips them. Empty only when nothing is left to claim:
+    a job that loses a race for some messages tries the next ones."""
     claimable = or_(
         Notification.claimed_by.is_(None), Notification.claimed_at < now - CLAIM_TIMEOUT
     )
@@ -124,23 +125,25 @@ def claim(worker: str, now: datetime, limit: int = 100) -> list[Notification]:
         .where(Notification.sent_at.is_(None), claimable)
         .order_by(Notification.created_at)
         .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL: pass over another job's claim
     )
-    ids = list(db.session.scalars(candidates))
-    if not ids:
-        return []
-    db.session.execute(
-        update(Notification)
-        .where(Notification.id.in_(ids), Notification.sent_at.is_(None), claimable)
-        .values(claimed_by=worker, claimed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return list(
-        db.session.scalars(
-            select(Notification)
-            .where(Notification.claimed_by == worker, Notification.sent_at.is_(None))
-            .execution_options(populate_existing=True)
+    while ids := list(db.session.scalars(candidates)):
+        claimed = db.session.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids), Notification.sent_at.is_(None), claimable)
+            .values(claimed_by=worker, claimed_at=now)
+            .execution_options(synchronize_session=False)
         )
-    )
+        if claimed.rowcount:  # type: ignore[attr-defined]
+            return list(
+                db.session.scalars(
+                    select(Notification)
+                    .where(Notification.claimed_by == worker, Notification.sent_at.is_(None))
+                    .execution_options(populate_existing=True)
+                )
+            )
+        db.session.rollback()  # another job took them first: look again with fresh eyes
+    return []
 
 
 def send(message: Notification) -> None:
