@@ -33,9 +33,10 @@ class FederationState:
 def init_app(app: Flask) -> None:
     """Register the blueprint (outside the API's session and CSRF rules: peers sign their
     requests instead) and the ``flask federation`` commands."""
-    from federation import api, cli
+    from federation import api, cli, feed
     from sharing.extensions import csrf
 
+    feed.install()
     app.extensions["federation"] = FederationState()
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)

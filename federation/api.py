@@ -1,6 +1,5 @@
 """The federation endpoints, ``/federation/v1``: the public instance document, and the
-signed endpoints peers call (for now ``ping``; the change feed, bookings and blobs will use
-``require_peer_signature`` the same way).
+signed endpoints peers call: ``ping``, the change feed and attachments' bytes.
 
 Errors are the JSON body of sharing/errors.py; a refused signature is a 401 whose ``code`` is
 the reason (docs/federation.md §4.6).
@@ -10,9 +9,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request, send_file
 
-from federation import services, signing
+from federation import blobs, feed, services, signing
 from federation.models import Peer
 from federation.schemas import dump_instance_document
 from sharing.errors import Unauthorized
@@ -87,3 +86,25 @@ def ping() -> Response:
     if request.method == "POST":
         answer["received_bytes"] = len(request.get_data(cache=True))
     return jsonify(answer)
+
+
+@bp.get("/changes")
+@require_peer_signature
+def changes() -> Response:
+    """One page of our change feed (docs/federation.md §7)."""
+    try:
+        limit = int(request.args.get("limit", feed.DEFAULT_PAGE))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= feed.MAX_PAGE:
+        raise feed.BadCursor(f"limit doit être entre 1 et {feed.MAX_PAGE}.")
+    page = feed.read_page(services.require_identity(), request.args.get("since"), limit)
+    return jsonify(page.as_json())
+
+
+@bp.get("/blobs/<sha256>")
+@require_peer_signature
+def blob(sha256: str) -> Response:
+    """The bytes of an attachment of one of our live documents, by their SHA-256."""
+    path = blobs.published_blob(sha256)
+    return send_file(path, mimetype="application/octet-stream", max_age=0)

@@ -1,9 +1,13 @@
-"""``flask federation …``: identity, pairing and keys. Each command commits once, at its end."""
+"""``flask federation …``: identity, pairing, keys, sync and status. Each command commits
+once, at its end, except ``sync``, which commits per page (docs/federation.md §8)."""
+
+import time
 
 import click
 from flask.cli import AppGroup
 
 from federation import services
+from federation import sync as federation_sync
 from federation.client import FederationError
 from sharing.errors import DomainError
 from sharing.extensions import db
@@ -131,3 +135,71 @@ def rotate_key() -> None:
     click.echo(f"key_id: {identity.key_id}")
     click.echo(f"fingerprint: {identity.fingerprint}")
     click.echo(f"previous key_id: {identity.previous_key_id}")
+
+
+@federation_cli.command("sync")
+@click.option("--peer", "url", help="Only this peer (its URL).")
+@click.option("--loop", is_flag=True, help="Pull again every --interval seconds, forever.")
+@click.option("--interval", default=300, show_default=True, type=click.IntRange(min=1))
+@click.option("--full", is_flag=True, help="Read the whole feed again (a full resync).")
+@click.option(
+    "--allow-mass-delete", is_flag=True, help="Let a full resync delete what it found gone."
+)
+def sync(url: str | None, loop: bool, interval: int, full: bool, allow_mass_delete: bool) -> None:
+    """Pull the change feed of every peer (or one); exit code 1 when a peer failed."""
+    while True:
+        try:
+            reports = federation_sync.sync_peers(
+                url,
+                client=services.default_client(),
+                allow_mass_delete=allow_mass_delete,
+                full=full,
+            )
+        except DomainError as error:
+            raise _fail(error) from None
+        for report in reports:
+            counts = " ".join(f"{name}={value}" for name, value in report.counts.items())
+            state = "ok" if report.ok else f"FAILED: {report.error}"
+            click.echo(
+                f"{report.peer_url}: {state} pages={report.pages} {counts} "
+                f"blobs={report.blobs_fetched}"
+            )
+        failed = any(not report.ok for report in reports)
+        if not loop:
+            if failed:
+                raise SystemExit(1)
+            return
+        full = False  # a full resync once, then incremental pulls
+        time.sleep(interval)
+
+
+@federation_cli.command("status")
+def status() -> None:
+    """Per peer: cursor, lag, last success, last error, counts, quarantine, signature failures."""
+    for peer in services.list_peers():
+        click.echo(f"{peer.url} ({peer.name}, {peer.instance_id})")
+        click.echo(
+            f"  cursor: {peer.cursor or '-'}  lag: {_or_dash(peer.lag)}"
+            + ("  FULL RESYNC IN PROGRESS" if peer.resyncing else "")
+        )
+        click.echo(f"  last success: {_or_dash(peer.last_success_at)}")
+        click.echo(f"  last error: {_or_dash(peer.last_error_at)} {peer.last_error or ''}".rstrip())
+        click.echo(
+            f"  records: added {peer.records_added}, updated {peer.records_updated}, "
+            f"deleted {peer.records_deleted}, quarantined {peer.records_quarantined}, "
+            f"rejected {peer.records_rejected}"
+        )
+        for held in federation_sync.quarantined(peer, limit=10):
+            click.echo(
+                f"  quarantined {held.record_type} {held.record_id} v{held.version}: {held.error}"
+            )
+        failures = services.list_signature_failures(peer, limit=10)
+        for failure in failures:
+            click.echo(
+                f"  refused signature {failure.at:%Y-%m-%d %H:%M} {failure.reason} "
+                f"{failure.method} {failure.path} skew={_or_dash(failure.skew_seconds)}"
+            )
+
+
+def _or_dash(value: object) -> str:
+    return "-" if value is None else str(value)

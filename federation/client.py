@@ -21,7 +21,7 @@ from federation import signing
 
 USER_AGENT = "regies-sharing-federation/1"
 # A peer's answer larger than this is refused rather than read into memory.
-MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # above the largest attachment (20 MB by default)
 INSTANCE_PATH = "/federation/v1/instance"
 PING_PATH = "/federation/v1/ping"
 

@@ -8,9 +8,13 @@ same strings. The private key is not here: see ``federation.keys``.
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Integer,
@@ -99,6 +103,11 @@ class Peer(Base):
     records_deleted: Mapped[int] = mapped_column(Integer, default=0)
     records_quarantined: Mapped[int] = mapped_column(Integer, default=0)
     records_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    # The peer's head seq at our last pull, for the lag (head minus our cursor's seq).
+    head_seq: Mapped[int | None] = mapped_column(BigInteger)
+    # A full resync in progress (cursor expired, new epoch): what we hold of this origin and
+    # the feed does not list is deleted at its end, unless that is a mass deletion.
+    resyncing: Mapped[bool] = mapped_column(Boolean, default=False)
 
     @property
     def is_active(self) -> bool:
@@ -106,6 +115,14 @@ class Peer(Base):
 
     def __repr__(self) -> str:
         return f"<Peer {self.url}>"
+
+    @property
+    def cursor_seq(self) -> int:
+        return int(self.cursor.rpartition(":")[2]) if self.cursor else 0
+
+    @property
+    def lag(self) -> int | None:
+        return None if self.head_seq is None else max(self.head_seq - self.cursor_seq, 0)
 
 
 class SeenNonce(Base):
@@ -164,3 +181,86 @@ class PeerKeyChange(Base):
     trigger: Mapped[str] = mapped_column(String(40))
 
     peer: Mapped[Peer] = relationship()
+
+
+# The change feed (docs/federation.md §7) --------------------------------------------------
+
+
+class FeedCounter(Base):
+    """The last sequence number handed out. Taking the next one updates this single row,
+    which locks it until the writing transaction ends: numbers are handed out in commit
+    order, so a reader that saw seq N never misses a change committed later (it gets more
+    than N). See ``federation.feed``."""
+
+    __tablename__ = "federation_feed_counter"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Every tombstone up to this seq has been purged: a cursor below it may have missed one.
+    purged_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Change(Base):
+    """The latest change of one record this instance owns: the feed is compacted, one row per
+    record, moved to a new seq each time the record changes."""
+
+    __tablename__ = "federation_changes"
+
+    record_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    op: Mapped[str] = mapped_column(String(10))  # "upsert" or "delete"
+    version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# Replicas (docs/federation.md §8) ---------------------------------------------------------
+
+
+class ReplicaTombstone(Base):
+    """A replicated record its origin deleted, with the deleting version: an older upsert
+    arriving late (reordered, replayed) cannot bring it back."""
+
+    __tablename__ = "federation_replica_tombstones"
+
+    record_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    origin_instance_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QuarantinedRecord(Base):
+    """A record a peer sent that failed validation: kept with its error for the
+    administrator, without blocking the cursor or the rest of the page. Replaced when the
+    same record arrives again (fixed or not)."""
+
+    __tablename__ = "federation_quarantine"
+    __table_args__ = (UniqueConstraint("peer_id", "record_type", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    peer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("federation_peers.id", ondelete="CASCADE"), index=True
+    )
+    record_type: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text)
+    data: Mapped[Any] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    peer: Mapped[Peer] = relationship()
+
+
+class ResyncSeen(Base):
+    """During a full resync of a peer, the records its feed listed so far; whatever of that
+    origin is not here at the end was deleted there."""
+
+    __tablename__ = "federation_resync_seen"
+
+    peer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("federation_peers.id", ondelete="CASCADE"), primary_key=True
+    )
+    record_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

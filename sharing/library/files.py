@@ -249,3 +249,25 @@ def send_attachment(path: Path, *, filename: str, media_type: str, sha256: str) 
     )
     response.headers.update(DOWNLOAD_HEADERS)
     return response
+
+
+def store_replica_blob(sha256: str, data: bytes) -> None:
+    """Keep bytes fetched from another instance under ``sha256`` if they hash to it and are
+    of an allowed type; ValueError otherwise (nothing is stored)."""
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ValueError("the bytes do not match their SHA-256")
+    target = blob_path(sha256)
+    if target.is_file():
+        return
+    root = attachments_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    with _temporary_file(root) as temp:
+        temp.write(data)
+        temp.flush()
+        os.fsync(temp.fileno())
+        try:
+            sniff(Path(temp.name))
+        except DomainError as error:
+            raise ValueError(f"refused type: {error}") from None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temp.name, target)

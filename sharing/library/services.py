@@ -94,6 +94,7 @@ def delete_document(actor: User, document: Document) -> None:
         raise Forbidden("Seuls les responsables de la régie autrice suppriment ce document.")
     document.deleted_at = utcnow()
     document.updated_at = document.deleted_at
+    document.version += 1  # the tombstone's version: nothing older brings it back
     search.remove_record(SEARCH_KIND, document.id)
     db.session.flush()
 
@@ -233,7 +234,11 @@ def attach_file(
         uploaded_by_id=actor.id,
     )
     db.session.add(attachment)
+    # A new version, so that the instances replicating the document fetch the file too.
+    document.version += 1
     document.updated_at = utcnow()
+    db.session.flush()
+    _snapshot(document, actor)
     db.session.flush()
     return attachment
 

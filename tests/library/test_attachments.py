@@ -366,10 +366,13 @@ def test_a_missing_blob_is_404_not_500(client, document, headers, attachments_di
     assert response.json["error"]["code"] == "attachment_pending"
 
 
-def test_an_upload_does_not_make_a_new_version(client, document, headers):
+def test_an_upload_makes_a_new_version_with_the_same_fields(client, document, headers):
+    """Replicas apply only newer versions: a new file must raise the version to reach them."""
     upload(client, headers, document.id, PDF, "a.pdf")
 
-    assert client.get(f"/api/v1/documents/{document.id}", headers=headers).json["version"] == 1
+    assert client.get(f"/api/v1/documents/{document.id}", headers=headers).json["version"] == 2
+    diff = client.get(f"/api/v1/documents/{document.id}/versions/1/diff/2", headers=headers)
+    assert diff.status_code == 200
 
 
 def test_store_defaults_to_the_instance_folder(app: Flask):

@@ -1,0 +1,178 @@
+"""Records on the wire (docs/federation.md §7.3): how a régie, a resource and a document this
+instance owns are written in the change feed, and how a peer's are read back and checked.
+
+A record is its full state (not a delta). Resources and documents carry their régie's record
+in ``regie``: a replica can always apply a record on its own, whatever order pages come in.
+The load schemas are the API's own input schemas (the same rules as a local edit) plus the
+identity fields; fields a newer peer adds are ignored.
+"""
+
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from sharing.catalogue.models import Resource, ResourceStatus
+from sharing.catalogue.schemas import ResourceArgs
+from sharing.db import Base, rfc3339
+from sharing.extensions import db
+from sharing.http import Int
+from sharing.library import files
+from sharing.library.models import Document
+from sharing.library.schemas import DocumentArgs
+from sharing.regies.models import Regie
+from sharing.regies.schemas import RegieArgs
+
+REGIE, RESOURCE, DOCUMENT = "regie", "resource", "document"
+MODELS: dict[str, type[Base]] = {REGIE: Regie, RESOURCE: Resource, DOCUMENT: Document}
+TYPES: dict[type[Base], str] = {model: name for name, model in MODELS.items()}
+
+
+# Writing ----------------------------------------------------------------------------------
+
+
+def dump_regie(regie: Regie) -> dict[str, Any]:
+    return {
+        "id": str(regie.id),
+        "version": regie.version,
+        "name": regie.name,
+        "slug": regie.slug,
+        "city": regie.city,
+        "postcode": regie.postcode,
+        "timezone": regie.timezone,
+        "contact_email": regie.contact_email,
+        "contact_phone": regie.contact_phone,
+    }
+
+
+def dump_resource(resource: Resource) -> dict[str, Any]:
+    def euros(value: Any) -> float | None:
+        return None if value is None else float(value)
+
+    return {
+        "id": str(resource.id),
+        "version": resource.version,
+        "regie_id": str(resource.regie_id),
+        "regie": dump_regie(resource.regie),
+        "name": resource.name,
+        "description": resource.description,
+        "category": resource.category,
+        "condition": resource.condition.value,
+        "location": resource.location,
+        "status": resource.status.value,
+        "deposit_eur": euros(resource.deposit_eur),
+        "replacement_value_eur": euros(resource.replacement_value_eur),
+        "max_loan_days": resource.max_loan_days,
+        "min_notice_hours": resource.min_notice_hours,
+        "requirements": resource.requirements,
+        "created_at": rfc3339(resource.created_at),
+    }
+
+
+def dump_document(document: Document) -> dict[str, Any]:
+    return {
+        "id": str(document.id),
+        "version": document.version,
+        "regie_id": str(document.regie_id),
+        "regie": dump_regie(document.regie),
+        "title": document.title,
+        "summary": document.summary,
+        "body": document.body,
+        "themes": document.themes,
+        "tags": document.tags,
+        "type": document.type.value,
+        "licence": document.licence,
+        "attachments": [
+            {
+                "sha256": attachment.sha256,
+                "size": attachment.size,
+                "media_type": attachment.media_type,
+                "filename": attachment.filename,
+            }
+            for attachment in document.attachments
+        ],
+        "created_at": rfc3339(document.created_at),
+    }
+
+
+DUMPERS: dict[str, Any] = {REGIE: dump_regie, RESOURCE: dump_resource, DOCUMENT: dump_document}
+
+
+def load_many(record_type: str, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """The records of one type by id, with what their dump reads, in one or two statements."""
+    model: Any = MODELS[record_type]
+    stmt = select(model).where(model.id.in_(list(ids)))
+    if record_type == RESOURCE:
+        stmt = stmt.options(selectinload(Resource.regie))
+    elif record_type == DOCUMENT:
+        stmt = stmt.options(
+            selectinload(Document.regie),
+            selectinload(Document.theme_rows),
+            selectinload(Document.tag_rows),
+        )
+    return {record.id: record for record in db.session.scalars(stmt)}
+
+
+def batches(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# Reading ----------------------------------------------------------------------------------
+
+
+class _Identity(Schema):
+    """What every record carries besides its content."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.UUID(required=True)
+    version = Int(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class RegieRecord(_Identity, RegieArgs):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class ResourceRecord(_Identity, ResourceArgs):
+    """A resource: its status may be any (a retired resource stays listed at its origin)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    regie_id = fields.UUID(required=True)
+    regie = fields.Nested(RegieRecord, required=True)
+    status = fields.Enum(ResourceStatus, by_value=True, required=True)
+
+
+class AttachmentRecord(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    size = Int(required=True, validate=validate.Range(min=0, max=2**40))
+    media_type = fields.String(required=True, validate=validate.OneOf(list(files.EXTENSIONS)))
+    filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class DocumentRecord(_Identity, DocumentArgs):
+    class Meta:
+        unknown = EXCLUDE
+
+    regie_id = fields.UUID(required=True)
+    regie = fields.Nested(RegieRecord, required=True)
+    attachments = fields.List(
+        fields.Nested(AttachmentRecord), load_default=list, validate=validate.Length(max=100)
+    )
+
+
+LOADERS: dict[str, Schema] = {
+    REGIE: RegieRecord(),
+    RESOURCE: ResourceRecord(),
+    DOCUMENT: DocumentRecord(),
+}

@@ -1,0 +1,71 @@
+"""Resources owned by other instances, as their feeds describe them. Called by the federation
+sync once the record's shape is checked (``federation.records``); the caller commits."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from sharing import search
+from sharing.catalogue.models import Resource, ResourceStatus
+from sharing.catalogue.services import _index
+from sharing.errors import Invalid
+from sharing.extensions import db
+from sharing.loans.models import Booking
+from sharing.regies.models import Regie
+from sharing.replicas import Applied, require_origin
+
+FIELDS = (
+    "name",
+    "description",
+    "category",
+    "condition",
+    "location",
+    "status",
+    "deposit_eur",
+    "replacement_value_eur",
+    "max_loan_days",
+    "min_notice_hours",
+    "requirements",
+)
+
+
+def apply_resource(origin: uuid.UUID, data: dict[str, Any]) -> tuple[Resource, Applied]:
+    """Create or update the replica of a resource of a régie hosted by ``origin``."""
+    regie = db.session.get(Regie, data["regie_id"])
+    if regie is None:
+        raise Invalid("Régie inconnue.", fields={"regie_id": ["Régie inconnue."]})
+    require_origin(regie.origin_instance_id, origin, "La régie de ce matériel")
+    resource = db.session.get(Resource, data["id"])
+    if resource is not None:
+        require_origin(resource.regie.origin_instance_id, origin, "Ce matériel")
+        if data["version"] <= resource.version:
+            return resource, Applied.UNCHANGED
+        outcome = Applied.UPDATED
+    else:
+        resource = Resource(id=data["id"])
+        db.session.add(resource)
+        outcome = Applied.ADDED
+    resource.regie = regie
+    for name in FIELDS:
+        setattr(resource, name, data[name])
+    resource.version = data["version"]
+    db.session.flush()
+    _index(resource)
+    return resource, outcome
+
+
+def remove_resource(origin: uuid.UUID, resource_id: uuid.UUID) -> Applied:
+    """A resource its origin no longer lists: gone, or retired when bookings here refer to it
+    (the loan history keeps its name)."""
+    resource = db.session.get(Resource, resource_id)
+    if resource is None:
+        return Applied.UNCHANGED
+    require_origin(resource.regie.origin_instance_id, origin, "Ce matériel")
+    if db.session.scalar(select(Booking.id).where(Booking.resource_id == resource.id).limit(1)):
+        resource.status = ResourceStatus.RETIRED
+    else:
+        search.remove_record("resource", resource.id)
+        db.session.delete(resource)
+    db.session.flush()
+    return Applied.DELETED

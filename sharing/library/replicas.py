@@ -1,0 +1,92 @@
+"""Documents owned by other instances, as their feeds describe them. Called by the federation
+sync once the record's shape is checked (``federation.records``); the caller commits.
+
+Every newer version that arrives is kept as a version here too (its author is the origin's
+régie, not an account of ours). Attachments are described by their hash: those whose bytes are
+not here yet are marked pending until ``federation.blobs`` fetches them.
+"""
+
+import uuid
+from typing import Any
+
+from sharing import search
+from sharing.db import utcnow
+from sharing.errors import Invalid
+from sharing.extensions import db
+from sharing.library import files
+from sharing.library.models import SEARCH_KIND, Attachment, Document
+from sharing.library.services import _index, _snapshot
+from sharing.regies.models import Regie
+from sharing.replicas import Applied, require_origin
+
+FIELDS = ("title", "summary", "body", "type", "licence")
+
+
+def apply_document(origin: uuid.UUID, data: dict[str, Any]) -> tuple[Document, Applied]:
+    """Create or update the replica of a document of a régie hosted by ``origin``."""
+    regie = db.session.get(Regie, data["regie_id"])
+    if regie is None:
+        raise Invalid("Régie inconnue.", fields={"regie_id": ["Régie inconnue."]})
+    require_origin(regie.origin_instance_id, origin, "La régie de ce document")
+    document = db.session.get(Document, data["id"])
+    if document is not None:
+        require_origin(document.regie.origin_instance_id, origin, "Ce document")
+        if data["version"] <= document.version:
+            return document, Applied.UNCHANGED
+        outcome = Applied.UPDATED
+    else:
+        document = Document(id=data["id"])
+        db.session.add(document)
+        outcome = Applied.ADDED
+    document.regie = regie
+    for name in FIELDS:
+        setattr(document, name, data[name])
+    document.set_themes(data["themes"])
+    document.set_tags(data["tags"])
+    document.version = data["version"]
+    document.deleted_at = None
+    document.updated_at = utcnow()
+    _replace_attachments(document, data["attachments"])
+    db.session.flush()
+    _snapshot(document, None)
+    _index(document)
+    db.session.flush()
+    return document, outcome
+
+
+def remove_document(origin: uuid.UUID, document_id: uuid.UUID) -> Applied:
+    """Take a document its origin deleted out of the library (as a local deletion does)."""
+    document = db.session.get(Document, document_id)
+    if document is None or document.is_deleted:
+        return Applied.UNCHANGED
+    require_origin(document.regie.origin_instance_id, origin, "Ce document")
+    document.deleted_at = utcnow()
+    search.remove_record(SEARCH_KIND, document.id)
+    db.session.flush()
+    return Applied.DELETED
+
+
+def mark_arrived(sha256: str) -> int:
+    """The bytes of ``sha256`` are in the store now: its pending attachments are not."""
+    pending = db.session.query(Attachment).filter_by(sha256=sha256, is_pending=True)
+    return pending.update({"is_pending": False}, synchronize_session=False)
+
+
+def _replace_attachments(document: Document, described: list[dict[str, Any]]) -> None:
+    wanted = {(a["sha256"], a["filename"]): a for a in described}
+    for attachment in list(document.attachments):
+        if (attachment.sha256, attachment.filename) not in wanted:
+            document.attachments.remove(attachment)
+            db.session.delete(attachment)
+    have = {(a.sha256, a.filename) for a in document.attachments}
+    for key, item in wanted.items():
+        if key not in have:
+            document.attachments.append(
+                Attachment(
+                    filename=files.safe_filename(item["filename"], item["media_type"]),
+                    media_type=item["media_type"],
+                    size=item["size"],
+                    sha256=item["sha256"],
+                    is_pending=not files.blob_path(item["sha256"]).is_file(),
+                )
+            )
