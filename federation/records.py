@@ -19,7 +19,7 @@ from sharing.catalogue.models import Resource, ResourceStatus
 from sharing.catalogue.schemas import ResourceArgs
 from sharing.db import Base, rfc3339
 from sharing.extensions import db
-from sharing.http import Int
+from sharing.http import Int, Timestamp
 from sharing.library import files
 from sharing.library.models import Document
 from sharing.library.schemas import DocumentArgs
@@ -148,6 +148,7 @@ class ResourceRecord(_Identity, ResourceArgs):
     regie_id = fields.UUID(required=True)
     regie = fields.Nested(RegieRecord, required=True)
     status = fields.Enum(ResourceStatus, by_value=True, required=True)
+    created_at = Timestamp(load_default=None)
 
 
 class AttachmentRecord(Schema):
@@ -169,6 +170,7 @@ class DocumentRecord(_Identity, DocumentArgs):
     attachments = fields.List(
         fields.Nested(AttachmentRecord), load_default=list, validate=validate.Length(max=100)
     )
+    created_at = Timestamp(load_default=None)
 
 
 LOADERS: dict[str, Schema] = {

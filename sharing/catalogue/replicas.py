@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sharing import search
 from sharing.catalogue.models import Resource, ResourceStatus
 from sharing.catalogue.services import _index
+from sharing.db import utcnow
 from sharing.errors import Invalid
 from sharing.extensions import db
 from sharing.loans.models import Booking
@@ -43,7 +44,7 @@ def apply_resource(origin: uuid.UUID, data: dict[str, Any]) -> tuple[Resource, A
             return resource, Applied.UNCHANGED
         outcome = Applied.UPDATED
     else:
-        resource = Resource(id=data["id"])
+        resource = Resource(id=data["id"], created_at=data.get("created_at") or utcnow())
         db.session.add(resource)
         outcome = Applied.ADDED
     resource.regie = regie

@@ -35,7 +35,7 @@ def apply_document(origin: uuid.UUID, data: dict[str, Any]) -> tuple[Document, A
             return document, Applied.UNCHANGED
         outcome = Applied.UPDATED
     else:
-        document = Document(id=data["id"])
+        document = Document(id=data["id"], created_at=data.get("created_at") or utcnow())
         db.session.add(document)
         outcome = Applied.ADDED
     document.regie = regie

@@ -3,6 +3,7 @@ instances that exist only as a key pair and an instance document (the real secon
 over HTTP is in test_two_instances.py)."""
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -11,12 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
 
 from federation import keys, services, signing
-from federation.client import FederationClient, HttpResponse
+from federation.client import FederationClient, HttpResponse, HttpTransport
 from federation.models import Instance, Peer
+from sharing import create_app
 from sharing.extensions import db
 
 LOCAL_URL = "https://local.example.org"
@@ -150,3 +155,77 @@ def paired(app: Flask, identity: Instance, remote: RemoteInstance) -> Peer:
         peer = services.add_peer(remote.url, remote.fingerprint, client=services.default_client())
         db.session.commit()
         return peer
+
+
+# Real instances over HTTP on 127.0.0.1 ------------------------------------------------------
+
+MIGRATIONS = str(Path(__file__).resolve().parents[2] / "migrations")
+
+
+@dataclass
+class Served:
+    app: Flask
+    url: str
+
+    def cli(self, *args: str) -> Result:
+        return self.app.test_cli_runner().invoke(args=list(args))
+
+    def init(self, name: str) -> str:
+        """``flask federation init``; the fingerprint it prints."""
+        result = self.cli("federation", "init", "--url", self.url, "--name", name)
+        assert result.exit_code == 0, result.output
+        return result.output.split("fingerprint: ")[1].strip()
+
+
+@pytest.fixture(scope="module")
+def server_b(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp("instance-b")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "instance-b",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'b.sqlite'}",
+            "FEDERATION_KEY_DIR": str(folder / "keys"),
+        }
+    )
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["INSTANCE_URL"] = url
+    yield Served(app, url)
+    server.shutdown()
+    thread.join()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def b(server_b: Served) -> Iterator[Served]:
+    """Instance B, emptied after each test."""
+    yield server_b
+    with server_b.app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+    server_b.app.config["INSTANCE_ID"] = None
+
+
+@pytest.fixture
+def a(app: Flask, live_server: str) -> Served:
+    """The test application, served on 127.0.0.1, talking to the network for real."""
+    app.extensions["federation"].transport = HttpTransport()
+    return Served(app, live_server)
+
+
+@pytest.fixture
+def paired_instances(a: Served, b: Served) -> tuple[Served, Served]:
+    fingerprint_a, fingerprint_b = a.init("Auvergne-Rhône-Alpes"), b.init("Île-de-France")
+    added = a.cli("federation", "peers", "add", b.url, "--fingerprint", fingerprint_b)
+    assert added.exit_code == 0, added.output
+    added = b.cli("federation", "peers", "add", a.url, "--fingerprint", fingerprint_a)
+    assert added.exit_code == 0, added.output
+    return a, b

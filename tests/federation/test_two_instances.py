@@ -4,94 +4,17 @@ a thread) pair by hand with the CLI as the README says, then ping, refuse, rotat
 
 import http.client
 import json
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from click.testing import Result
-from flask import Flask
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
 from federation import services
 from federation.client import FederationError, HttpResponse, HttpTransport
-from sharing import create_app
 from sharing.extensions import db
-
-MIGRATIONS = str(Path(__file__).resolve().parents[2] / "migrations")
-
-
-@dataclass
-class Served:
-    app: Flask
-    url: str
-
-    def cli(self, *args: str) -> Result:
-        return self.app.test_cli_runner().invoke(args=list(args))
-
-    def init(self, name: str) -> str:
-        """``flask federation init``; the fingerprint it prints."""
-        result = self.cli("federation", "init", "--url", self.url, "--name", name)
-        assert result.exit_code == 0, result.output
-        return result.output.split("fingerprint: ")[1].strip()
-
-
-@pytest.fixture(scope="module")
-def server_b(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    folder = tmp_path_factory.mktemp("instance-b")
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "instance-b",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'b.sqlite'}",
-            "FEDERATION_KEY_DIR": str(folder / "keys"),
-        }
-    )
-    with app.app_context():
-        upgrade(directory=MIGRATIONS)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config["INSTANCE_URL"] = url
-    yield Served(app, url)
-    server.shutdown()
-    thread.join()
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def b(server_b: Served) -> Iterator[Served]:
-    """Instance B, emptied after each test."""
-    yield server_b
-    with server_b.app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
-    server_b.app.config["INSTANCE_ID"] = None
-
-
-@pytest.fixture
-def a(app: Flask, live_server: str) -> Served:
-    """The test application, served on 127.0.0.1, talking to the network for real."""
-    app.extensions["federation"].transport = HttpTransport()
-    return Served(app, live_server)
-
-
-@pytest.fixture
-def paired(a: Served, b: Served) -> tuple[Served, Served]:
-    fingerprint_a, fingerprint_b = a.init("Auvergne-Rhône-Alpes"), b.init("Île-de-France")
-    added = a.cli("federation", "peers", "add", b.url, "--fingerprint", fingerprint_b)
-    assert added.exit_code == 0, added.output
-    added = b.cli("federation", "peers", "add", a.url, "--fingerprint", fingerprint_a)
-    assert added.exit_code == 0, added.output
-    return a, b
+from tests.federation.conftest import Served
 
 
 def ping(sender: Served, receiver: Served, method: str = "GET") -> dict:
@@ -106,8 +29,10 @@ def refusal(sender: Served, receiver: Served, method: str = "GET") -> str | None
     return raised.value.code
 
 
-def test_two_instances_pair_by_hand_and_ping_each_other(paired: tuple[Served, Served]) -> None:
-    a, b = paired
+def test_two_instances_pair_by_hand_and_ping_each_other(
+    paired_instances: tuple[Served, Served],
+) -> None:
+    a, b = paired_instances
 
     from_a = a.cli("federation", "ping", b.url)
     from_b = b.cli("federation", "ping", a.url)
@@ -148,8 +73,8 @@ def test_pairing_is_mutual_until_both_sides_add(a: Served, b: Served) -> None:
     assert "unknown_key" in result.output
 
 
-def test_a_removed_peer_is_refused_over_http(paired: tuple[Served, Served]) -> None:
-    a, b = paired
+def test_a_removed_peer_is_refused_over_http(paired_instances: tuple[Served, Served]) -> None:
+    a, b = paired_instances
     assert b.cli("federation", "peers", "remove", a.url).exit_code == 0
 
     assert refusal(a, b) == "unknown_key"
@@ -160,9 +85,9 @@ def test_a_removed_peer_is_refused_over_http(paired: tuple[Served, Served]) -> N
 
 
 def test_a_rotated_key_is_fetched_from_the_paired_url_over_http(
-    paired: tuple[Served, Served],
+    paired_instances: tuple[Served, Served],
 ) -> None:
-    a, b = paired
+    a, b = paired_instances
     rotated = b.cli("federation", "keys", "rotate")
     assert rotated.exit_code == 0, rotated.output
     new_fingerprint = rotated.output.split("fingerprint: ")[1].split()[0]
@@ -213,9 +138,9 @@ def raw(url: str, method: str, headers: Mapping[str, str], body: bytes | None) -
 
 
 def test_captured_requests_cannot_be_replayed_tampered_or_redirected(
-    paired: tuple[Served, Served],
+    paired_instances: tuple[Served, Served],
 ) -> None:
-    a, b = paired
+    a, b = paired_instances
     capture = CapturingTransport()
     a.app.extensions["federation"].transport = capture
     ping(a, b, "POST")
