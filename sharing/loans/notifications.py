@@ -34,17 +34,20 @@ CLAIM_TIMEOUT = timedelta(minutes=15)
 
 def booking_requested(booking: Booking) -> None:
     """Tell the lender's managers that a request waits for their decision."""
-    when = _period(booking, booking.lender_regie.timezone)
-    for manager in _managers(booking.lender_regie_id):
-        _queue(
-            f"requested:{booking.id}:{manager.id}",
-            manager.email,
-            f"Nouvelle demande : {booking.resource.name}",
-            f"{booking.borrower_regie.name} demande à emprunter « {booking.resource.name} » "
-            f"{when}.\n\nNote : {booking.note or '—'}\n\n"
-            "Acceptez ou refusez la demande depuis votre tableau de bord.",
-            booking,
-        )
+    name = booking.resource.name
+    subject = f"Nouvelle demande : {name}"
+    body = (
+        f"{booking.borrower_regie.name} demande à emprunter « {name} » "
+        f"{_period(booking, booking.lender_regie.timezone)}.\n\nNote : {booking.note or '—'}\n\n"
+        "Acceptez ou refusez la demande depuis votre tableau de bord."
+    )
+    _queue_all(
+        [
+            (f"requested:{booking.id}:{manager.id}", manager.email, subject, body)
+            for manager in _managers(booking.lender_regie_id)
+        ],
+        booking,
+    )
 
 
 def booking_decided(booking: Booking) -> None:
@@ -175,20 +178,31 @@ def new_worker_id() -> str:
 
 
 def _queue(key: str, recipient: str, subject: str, body: str, booking: Booking) -> None:
-    values: dict[str, Any] = {
-        "id": uuid.uuid4(),
-        "key": key,
-        "recipient": recipient,
-        "subject": subject,
-        "body": body + "\n\n-- \nMutualisation des Régies de Quartier",
-        "booking_id": booking.id,
-        "created_at": utcnow(),
-    }
+    _queue_all([(key, recipient, subject, body)], booking)
+
+
+def _queue_all(messages: list[tuple[str, str, str, str]], booking: Booking) -> None:
+    """Queue ``(key, recipient, subject, body)`` messages about ``booking`` in one INSERT."""
+    if not messages:
+        return
+    now = utcnow()
+    rows: list[dict[str, Any]] = [
+        {
+            "id": uuid.uuid4(),
+            "key": key,
+            "recipient": recipient,
+            "subject": subject,
+            "body": body + "\n\n-- \nMutualisation des Régies de Quartier",
+            "booking_id": booking.id,
+            "created_at": now,
+        }
+        for key, recipient, subject, body in messages
+    ]
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     db.session.flush()  # the booking row must exist before its notifications
     db.session.execute(
-        insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["key"])
+        insert(Notification).values(rows).on_conflict_do_nothing(index_elements=["key"])
     )
 
 

@@ -7,32 +7,43 @@ and the database itself refuses it.
   ``tstzrange(starts_at, ends_at, '[)')`` for active statuses (migration, with ``btree_gist``).
 - SQLite: triggers ``bookings_no_overlap_insert/update`` raise ``booking_overlap``.
 
-The application checks first, to answer 409 with the busy periods: ``lock_resource`` makes the
-check and the insert one atomic step (``SELECT … FOR UPDATE`` on the resource row; on SQLite
+The application checks first, to answer 409 with the busy periods: ``lock_resource`` (or
+``lock_resource_status``, the same lock) makes the check and the insert one atomic step (``SELECT … FOR UPDATE`` on the resource row; on SQLite
 ``BEGIN IMMEDIATE``, which takes the database's write lock before the check reads anything).
 The constraint is the backstop if anything ever writes around the service.
 """
 
 import uuid
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
-from sharing.catalogue.models import Resource
+from sharing.catalogue.models import Resource, ResourceStatus
 from sharing.extensions import db
 
 
 def lock_resource(resource_id: uuid.UUID) -> Resource | None:
-    """Serialise every booking write for this resource until the transaction ends."""
+    """Serialise every booking write for this resource until the transaction ends; the
+    resource as it is now."""
+    stmt = select(Resource).where(Resource.id == resource_id)
+    return db.session.scalar(_locking(stmt).execution_options(populate_existing=True))
+
+
+def lock_resource_status(resource_id: uuid.UUID) -> ResourceStatus | None:
+    """The same lock as ``lock_resource``, reading only the resource's status (all that a new
+    request needs to know again once it holds the lock)."""
+    return db.session.scalar(_locking(select(Resource.status).where(Resource.id == resource_id)))
+
+
+def _locking(stmt: Select[Any]) -> Select[Any]:
     connection = db.session.connection()
     if connection.dialect.name == "sqlite":
         dbapi = connection.connection.dbapi_connection
         if dbapi is not None and not dbapi.in_transaction:
             dbapi.execute("BEGIN IMMEDIATE")
-        stmt = select(Resource).where(Resource.id == resource_id)
-    else:
-        stmt = select(Resource).where(Resource.id == resource_id).with_for_update(of=Resource)
-    return db.session.scalar(stmt.execution_options(populate_existing=True))
+        return stmt
+    return stmt.with_for_update(of=Resource)
 
 
 def is_overlap_violation(error: IntegrityError) -> bool:

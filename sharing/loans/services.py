@@ -18,7 +18,7 @@ from sharing.errors import Conflict, Forbidden, Invalid, NotFound
 from sharing.extensions import db
 from sharing.loans import notifications, queries
 from sharing.loans.models import Booking, BookingEvent, BookingStatus, ResourceBlock
-from sharing.loans.overlap import is_overlap_violation, lock_resource
+from sharing.loans.overlap import is_overlap_violation, lock_resource, lock_resource_status
 from sharing.loans.permissions import (
     can_block_resource,
     can_cancel_booking,
@@ -59,11 +59,8 @@ def request_booking(actor: User, data: dict[str, Any], now: datetime | None = No
     starts_at, ends_at = data["starts_at"], data["ends_at"]
     _check_request_rules(resource, starts_at, ends_at, now)
 
-    locked = lock_resource(resource.id)
-    assert locked is not None
-    _check_available(locked)  # it may have changed while we waited for the lock
-    _expire_stale_requests(now, resource.id)
-    _refuse_conflicts(resource.id, starts_at, ends_at, now)
+    _check_available(lock_resource_status(resource.id))  # it may have changed meanwhile
+    _refuse_conflicts_expire_stale(resource.id, starts_at, ends_at, now)
 
     ttl = timedelta(hours=current_app.config["LOAN_REQUEST_TTL_HOURS"])
     booking = Booking(
@@ -159,8 +156,9 @@ def add_block(
     if not can_block_resource(actor, resource):
         raise Forbidden("Seuls les responsables de la régie propriétaire bloquent des périodes.")
     lock_resource(resource.id)
-    _expire_stale_requests(now, resource.id)
-    _refuse_conflicts(resource.id, data["starts_at"], data["ends_at"], now, kinds={"booking"})
+    _refuse_conflicts_expire_stale(
+        resource.id, data["starts_at"], data["ends_at"], now, kinds={"booking"}
+    )
     block = ResourceBlock(
         resource=resource,
         starts_at=data["starts_at"],
@@ -225,29 +223,34 @@ def _check_request_rules(
         errors["ends_at"] = [f"Un prêt dure au plus {resource.max_loan_days} jour(s)."]
     if errors:
         raise Invalid("Cette demande ne respecte pas les règles du prêt.", fields=errors)
-    _check_available(resource)
+    _check_available(resource.status)
 
 
-def _check_available(resource: Resource) -> None:
-    if resource.status != ResourceStatus.AVAILABLE:
+def _check_available(status: ResourceStatus | None) -> None:
+    if status != ResourceStatus.AVAILABLE:
         raise Invalid(
             "Ce matériel n'est pas disponible au prêt.",
-            fields={"resource_id": [f"Statut actuel : {resource.status.value}."]},
+            fields={"resource_id": [f"Statut actuel : {status.value if status else '—'}."]},
         )
 
 
-def _refuse_conflicts(
+def _refuse_conflicts_expire_stale(
     resource_id: uuid.UUID,
     starts_at: datetime,
     ends_at: datetime,
     now: datetime,
     kinds: set[str] | None = None,
 ) -> None:
-    busy = [
-        period
-        for period in db.session.execute(queries.busy_periods(resource_id, starts_at, ends_at, now))
-        if kinds is None or period.kind in kinds
-    ]
+    """Under the resource's lock: 409 with the busy periods if ``[starts_at, ends_at)`` is
+    taken, otherwise expire the resource's stale requests (the database's guard still counts
+    them as active). One query, and a second only when something is stale."""
+    rows = db.session.execute(*queries.booking_obstacles(resource_id, starts_at, ends_at, now))
+    busy, has_stale = [], False
+    for row in rows:
+        if row.kind == "stale":
+            has_stale = True
+        elif kinds is None or row.kind in kinds:
+            busy.append(row)
     if busy:
         raise Conflict(
             "Ce matériel est déjà pris sur cette période.",
@@ -263,15 +266,18 @@ def _refuse_conflicts(
                 ]
             },
         )
+    if has_stale:
+        _expire_stale_requests(now, resource_id)
 
 
 def _flush_or_conflict(
     resource_id: uuid.UUID, starts_at: datetime, ends_at: datetime, now: datetime
 ) -> None:
-    """Flush in a savepoint; if the database's own overlap guard fires, answer 409."""
+    """Flush; if the database's own overlap guard fires, answer 409. No savepoint: under the
+    lock the guard fires only if something wrote around the service, and then the caller
+    rolls the whole request back."""
     try:
-        with db.session.begin_nested():
-            db.session.flush()
+        db.session.flush()
     except IntegrityError as error:
         if not is_overlap_violation(error):
             raise

@@ -2,7 +2,8 @@
 service is bypassed: an exclusion constraint on PostgreSQL, triggers on SQLite.
 
 These are the only loans tests that write booking rows directly (SQLAlchemy Core), since that
-is what they are about.
+is what they are about; the last one checks that the service turns the guard's refusal into
+a 409.
 """
 
 import itertools
@@ -13,13 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sharing.extensions import db
-from sharing.loans.models import ACTIVE_STATUSES, Booking, BookingStatus
+from sharing.loans import queries
+from sharing.loans.models import ACTIVE_STATUSES, Booking, BookingStatus, Notification
 from sharing.loans.overlap import is_overlap_violation
-from tests.loans.helpers import soon
+from tests.loans.helpers import iso, soon
 
 bookings = Booking.__table__
 ACTIVE = list(ACTIVE_STATUSES)
@@ -184,3 +186,37 @@ def test_two_connections_at_once_cannot_both_insert(app, place):
     assert is_overlap_violation(errors[0])
     with app.app_context():
         assert _count() == 1
+
+
+def test_the_guard_answers_409_when_the_services_check_misses_an_overlap(
+    app, client, make, place, monkeypatch
+):
+    """The service checks under the resource's lock, so the guard fires only if something
+    wrote around it. If it ever does, the request is still a 409 ``booking_conflict``, not a
+    500, and nothing of it is stored (no booking, no notification)."""
+    with app.app_context():
+        _commit_insert(place.row(0, 4, BookingStatus.APPROVED))
+    real = queries.booking_obstacles
+    far = timedelta(days=365)
+
+    def looking_elsewhere(
+        resource_id: uuid.UUID, starts_at: datetime, ends_at: datetime, now: datetime
+    ) -> tuple[Any, dict[str, Any]]:
+        return real(resource_id, starts_at + far, ends_at + far, now)
+
+    monkeypatch.setattr(queries, "booking_obstacles", looking_elsewhere)
+    borrower = make.user("member", regie=make.regie())
+    answer = client.post(
+        "/api/v1/bookings",
+        json={
+            "resource_id": str(place.resource_id),
+            "starts_at": iso(place.t0 + timedelta(hours=2)),
+            "ends_at": iso(place.t0 + timedelta(hours=6)),
+        },
+        headers=make.auth(borrower),
+    )
+    assert answer.status_code == 409, answer.json
+    assert answer.json["error"]["code"] == "booking_conflict"
+    with app.app_context():
+        assert _count() == 1
+        assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
