@@ -1,10 +1,10 @@
 """Federation between instances of the network: identity, pairing and signed requests.
 
-The protocol is docs/federation.md. Built so far: this instance's identity and key
-(``flask federation init``), pairing with key pinning (``flask federation peers``), the
-RFC 9421 signature profile with its replay cache, key rotation, and the endpoints
-``/federation/v1/instance`` and ``/federation/v1/ping``. The change feed, sync and
-cross-instance bookings come next (issue 5).
+The protocol is docs/federation.md: this instance's identity and key (``keys``,
+``services``), pairing with key pinning, the RFC 9421 signature profile (``signing``), the
+change feed of the records we own (``feed``, ``records``), the pull job that keeps read-only
+replicas of our peers' records (``sync``, through the replica services of ``sharing``), and
+attachments by hash (``blobs``).
 
 ``sharing`` never imports this package; the application factory calls ``init_app``.
 """
