@@ -264,3 +264,46 @@ class ResyncSeen(Base):
     )
     record_type: Mapped[str] = mapped_column(String(20), primary_key=True)
     record_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+
+
+# Cross-instance bookings (docs/federation.md §9) ------------------------------------------
+
+
+class OutboxMessage(Base):
+    """A booking message for a peer, written in the transaction that made it necessary and
+    sent after it commits, until the peer answers (see ``federation.bookings``).
+
+    ``kind``: ``request`` (ask the origin for a booking), ``cancel`` (ask it to cancel one),
+    ``status`` (tell the borrower's instance what became of its request). A message is sent
+    by the one job that claimed it (``claimed_by``, a conditional UPDATE); it is done when
+    ``sent_at`` is set, given up when ``failed_at`` is (a permanent refusal, shown to the
+    administrator with ``last_error``).
+    """
+
+    __tablename__ = "federation_outbox"
+
+    id: Mapped[uuid_pk]
+    kind: Mapped[str] = mapped_column(String(20))
+    peer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("federation_peers.id", ondelete="CASCADE"), index=True
+    )
+    booking_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    request_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    payload: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[created_at]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    peer: Mapped[Peer] = relationship()
+
+    @property
+    def is_pending(self) -> bool:
+        return self.sent_at is None and self.failed_at is None

@@ -11,7 +11,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sharing.accounts.models import User
@@ -85,8 +85,18 @@ class Booking(Base):
     return_condition: Mapped[Condition | None] = mapped_column(str_enum(Condition))
     return_notes: Mapped[str | None] = mapped_column(Text)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # iCalendar SEQUENCE: bumped on every change a calendar app should notice.
+    # iCalendar SEQUENCE: bumped on every change a calendar app should notice. It is also the
+    # booking's version on the federation wire (sequence + 1, docs/federation.md §9).
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # Cross-instance bookings (docs/federation.md §9). ``request_id`` is the idempotency key
+    # the borrower's instance chose: set at both ends. On the borrower's side (a resource
+    # another instance owns, the booking a mirror of the origin's): the origin's booking id
+    # once it answered, the origin's version of it (older reports are ignored), and when a
+    # cancellation was asked of the origin.
+    request_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True)
+    remote_booking_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    remote_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 
@@ -102,6 +112,11 @@ class Booking(Base):
     def is_overdue(self) -> bool:
         """Derived, never stored: picked up and past its end."""
         return self.status == BookingStatus.PICKED_UP and self.ends_at <= utcnow()
+
+    @property
+    def is_remote(self) -> bool:
+        """Booked here, decided by the instance that owns the resource."""
+        return not self.resource.is_local
 
     @property
     def holds_slot(self) -> bool:
