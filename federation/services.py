@@ -20,6 +20,7 @@ from federation import keys, signing
 from federation.client import FederationClient, FederationError
 from federation.models import Instance, Peer, PeerKeyChange, SeenNonce, SignatureFailure
 from federation.schemas import InstanceDocumentArgs
+from sharing.audit import services as audit
 from sharing.db import utcnow
 from sharing.errors import Conflict, Invalid, NotFound
 from sharing.extensions import db
@@ -125,6 +126,11 @@ def rotate_key() -> Instance:
     identity.key_id = keys.make_key_id(identity.id, public_key)
     identity.public_key = keys.encode_public_key(public_key)
     db.session.flush()
+    audit.record(
+        "federation.key_rotate",
+        target=identity.url,
+        details={"key_id": identity.key_id, "previous_key_id": identity.previous_key_id},
+    )
     log.warning("federation key rotated: %s replaces %s", identity.key_id, identity.previous_key_id)
     return identity
 
@@ -264,6 +270,11 @@ def add_peer(url: str, fingerprint: str | None = None, *, client: FederationClie
     peer.public_key = document.public_key
     peer.fingerprint = document.fingerprint
     db.session.flush()
+    audit.record(
+        "federation.peer_pair",
+        target=url,
+        details={"instance_id": str(peer.instance_id), "fingerprint": peer.fingerprint},
+    )
     log.info("paired with %s (%s), key %s", url, document.instance_id, document.fingerprint)
     return peer
 
@@ -292,6 +303,9 @@ def remove_peer(url: str) -> Peer:
     peer.previous_key_id = peer.previous_public_key = None
     peer.previous_key_valid_until = None
     db.session.flush()
+    audit.record(
+        "federation.peer_remove", target=peer.url, details={"instance_id": str(peer.instance_id)}
+    )
     log.warning("peer %s (%s) removed", peer.url, peer.instance_id)
     return peer
 
@@ -469,6 +483,12 @@ def record_signature_failure(rejected: signing.Rejected, method: str, path: str)
             path=path[:500],
             skew_seconds=rejected.skew_seconds,
         )
+    )
+    audit.record(
+        "federation.signature_rejected",
+        actor_label=peer.url if peer is not None else "instance inconnue",
+        target=f"{method[:10]} {path[:400]}",
+        details={"reason": rejected.reason.value, "key_id": rejected.key_id[:120]},
     )
     days = int(current_app.config["FEDERATION_SIGNATURE_FAILURE_RETENTION_DAYS"])
     db.session.execute(

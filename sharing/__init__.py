@@ -13,9 +13,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _configure(app, config)
 
     import federation
-    from sharing import errors, extensions, security, web
+    from sharing import errors, extensions, headers, security, web
     from sharing.accounts import api as accounts_api
     from sharing.accounts import views as accounts_views
+    from sharing.audit import api as audit_api
+    from sharing.audit import views as audit_views
     from sharing.catalogue import api as catalogue_api
     from sharing.catalogue import views as catalogue_views
     from sharing.cli import register_commands
@@ -33,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app, extensions.db, directory=os.path.join(app.root_path, "..", "migrations")
     )
     security.init_app(app)
+    headers.init_app(app)
     extensions.babel.init_app(
         app, locale_selector=lambda: "fr", timezone_selector=web.user_timezone
     )
@@ -40,7 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     extensions.limiter.init_app(app)
     extensions.api.init_app(app)
 
-    for module in (accounts_api, regies_api, catalogue_api, loans_api, library_api):
+    for module in (accounts_api, regies_api, catalogue_api, loans_api, library_api, audit_api):
         extensions.csrf.exempt(module.bp)  # protect_api checks CSRF for cookie sessions
         extensions.api.register_blueprint(module.bp)
     for blueprint in (
@@ -50,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         catalogue_views.bp,
         loans_views.bp,
         library_views.bp,
+        audit_views.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -23,9 +23,18 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # An https:// INSTANCE_URL (or PREFERRED_URL_SCHEME = "https") also makes both cookies
+    # Secure and sends Strict-Transport-Security (sharing/headers.py).
 
-    # Flask-Limiter: "memory://" is per process; point it at Redis under several workers.
+    # Flask-Limiter: "memory://" is per process, fine for `make run`; under several workers
+    # point FLASK_RATELIMIT_STORAGE_URI at Redis (redis://127.0.0.1:6379/0) so that the limits
+    # hold across them. Should Redis be down, each worker counts in memory meanwhile rather
+    # than answering 500.
     RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_KEY_PREFIX = "sharing"
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
 

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from sharing.accounts import services
 from sharing.accounts.schemas import MeSchema, NewTokenSchema, TokenArgs, UserArgs, UserPageSchema
+from sharing.errors import Unauthorized
 from sharing.extensions import db, limiter
 from sharing.http import PageArgs, paginate
 from sharing.security import protect_api, public
@@ -29,7 +30,11 @@ def login_rate_limit() -> str:
 @bp.response(201, NewTokenSchema)
 def create_token(args: dict[str, Any]) -> dict[str, Any]:
     """Exchange an e-mail and password for a personal API token (shown once)."""
-    user = services.authenticate(args["email"], args["password"])
+    try:
+        user = services.authenticate(args["email"], args["password"], via="api")
+    except Unauthorized:
+        db.session.commit()  # the audit row of the failure, although the request fails
+        raise
     token, secret = services.create_token(user, args["label"])
     db.session.commit()
     return {"id": token.id, "token": secret, "label": token.label, "created_at": token.created_at}

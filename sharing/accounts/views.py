@@ -44,9 +44,15 @@ def login() -> Any:
         try:
             user = services.authenticate(email, request.form.get("password", ""))
         except Unauthorized as exc:
+            db.session.commit()  # the audit row of the failure, although the sign-in fails
             error = exc.message
         else:
-            session.clear()  # a fresh session: no fixation across the sign-in
+            services.record_login(user)
+            db.session.commit()
+            # A fresh session: nothing set before the sign-in (a planted value, the anonymous
+            # CSRF token) survives it. The cookie session is signed, not stored, so clearing
+            # it is what renews it.
+            session.clear()
             login_user(user, remember=bool(request.form.get("remember")))
             flash(f"Bienvenue, {user.name}.", "success")
             return redirect(safe_next(request.args.get("next")))
@@ -58,6 +64,8 @@ def login() -> Any:
 @login_required
 def logout() -> Any:
     """Sign out and forget the session."""
+    services.record_logout(current_user)
+    db.session.commit()
     logout_user()
     session.clear()
     flash("Vous êtes déconnecté.", "info")
