@@ -280,6 +280,8 @@ ENDPOINTS = [
             "other-admin": (403, 403, 201),
         },
     ),
+    # Audit log: the instance's administrators only
+    Endpoint("GET", "/api/v1/audit", fixed("/api/v1/audit"), {"-": ADMIN}),
     # Régies
     Endpoint("GET", "/api/v1/regies", fixed("/api/v1/regies"), {"-": OK}),
     Endpoint("POST", "/api/v1/regies", new_regie, {"-": (403, 403, 201)}),
