@@ -95,11 +95,12 @@ def _forget(session: Session) -> None:
 
 
 def _write_changes(session: Session) -> None:
+    # before_commit runs before the commit's own flush: flush first, or a change made
+    # since the last flush (an edit committed without one) would never be published.
+    session.flush()
     pending: dict[tuple[str, uuid.UUID], Any] = session.info.pop(_PENDING, {})
     if not pending:
         return
-    session.flush()  # what the last statements changed is in `pending` too
-    pending |= session.info.pop(_PENDING, {})
     rows = []
     for (record_type, record_id), obj in pending.items():
         if not _is_local(obj):

@@ -410,3 +410,21 @@ def test_read_page_directly_matches_the_endpoint(
         assert not following.has_more
     assert changes(feed_client, remote, None, 1).json == page.as_json()
     assert changes(feed_client, remote, page.next, 1).json == following.as_json()
+
+
+def test_an_edit_committed_without_a_flush_is_published(
+    app: Flask, feed_client: FlaskClient, remote: RemoteInstance, make: Factories
+) -> None:
+    """Regression: the change rows were written in before_commit, which SQLAlchemy runs
+    before the commit's own flush; an edit not flushed yet was never published (replicas
+    stayed at the old version for ever)."""
+    regie = make.regie()
+    with app.app_context():
+        loaded = db.session.get(Regie, regie.id)
+        assert loaded is not None
+        loaded.city, loaded.version = "Oullins", 2  # no flush before the commit
+        db.session.commit()
+
+    (change,) = entries(read_all(feed_client, remote, limit=10)[0])
+
+    assert (change["version"], change["data"]["city"]) == (2, "Oullins")
