@@ -1,8 +1,10 @@
 """Who may call which API endpoint: every /api/v1 route × actor × target, from api.md.
 
 Actors are anonymous, or a member, manager or admin of the "own" régie. Targets say what the
-call is aimed at: something of the actor's own régie, of another régie, or, for bookings, a
-booking the actor's régie lends, borrows, or has nothing to do with ("third").
+call is aimed at: something of the actor's own régie, of another régie of this instance, of a
+régie hosted by another instance ("remote": a read-only replica, as sync leaves it), or, for
+bookings, a booking the actor's régie lends, borrows, or has nothing to do with ("third").
+Accounts are never replicated, so actors are always of this instance.
 
 ``test_matrix_covers_every_api_route`` reads ``app.url_map``: a new API route fails it until
 its row is added here (or it is listed in ``EXCLUDED`` with the reason).
@@ -23,11 +25,15 @@ from werkzeug.security import generate_password_hash
 
 from sharing.accounts import services as accounts
 from sharing.accounts.models import Role, User
+from sharing.catalogue import replicas as catalogue_replicas
 from sharing.catalogue.models import Condition
+from sharing.catalogue.schemas import ResourceArgs
 from sharing.extensions import db
+from sharing.library import replicas as library_replicas
 from sharing.library import services as library
 from sharing.library.schemas import DocumentArgs
 from sharing.loans import services as loans
+from sharing.regies import replicas as regie_replicas
 from sharing.regies.models import Regie
 from tests.factories import PASSWORD, Factories
 
@@ -45,6 +51,8 @@ EXCLUDED = {
 }
 
 ROLES = ("member", "manager", "admin")
+# The instance that hosts the "remote" régie: its records arrive by sync, read-only here.
+REMOTE_INSTANCE = uuid.UUID("5f0c6e1a-3b8d-4e27-9a51-0c2d7e4b9f13")
 SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
 
 
@@ -77,8 +85,26 @@ class World:
 
     def regie(self, where: str = "own") -> Regie:
         if where not in self._regies:
-            self._regies[where] = self.make.regie()
+            self._regies[where] = self._replica_regie() if where == "remote" else self.make.regie()
         return self._regies[where]
+
+    def _replica_regie(self) -> Regie:
+        n = uuid.uuid4().hex[:8]
+        data = {
+            "id": uuid.uuid4(),
+            "version": 1,
+            "name": f"Régie distante {n}",
+            "slug": f"d-{n}",
+            "city": "Lyon",
+            "postcode": "69008",
+            "timezone": "Europe/Paris",
+            "contact_email": None,
+            "contact_phone": None,
+        }
+        with self.app.app_context():
+            regie, _ = regie_replicas.apply_regie(REMOTE_INSTANCE, data)
+            db.session.commit()
+            return regie
 
     def user(self, role: str, where: str = "own") -> User:
         if (role, where) not in self._users:
@@ -102,6 +128,13 @@ class World:
             return user
 
     def resource_id(self, where: str) -> uuid.UUID:
+        if where == "remote" and where not in self._resources:
+            data = ResourceArgs().load({"name": "Broyeur de végétaux", "category": "espaces-verts"})
+            data |= {"id": uuid.uuid4(), "version": 1, "regie_id": self.regie("remote").id}
+            with self.app.app_context():
+                replica, _ = catalogue_replicas.apply_resource(REMOTE_INSTANCE, data)
+                db.session.commit()
+                self._resources[where] = replica.id
         if where not in self._resources:
             self._resources[where] = self.make.resource(self.user("manager", where)).id
         return self._resources[where]
@@ -110,12 +143,27 @@ class World:
         """A document written by a member of the régie ``where``."""
         if where not in self._documents:
             data = {"title": "Check-list photo", "themes": ["mutualisation"], "type": "check-list"}
+            if where == "remote":
+                return self._replica_document(DocumentArgs().load(data))
             with self.app.app_context():
                 author = db.session.get(User, self.user("member", where).id)
                 document = library.create_document(author, DocumentArgs().load(data))
                 db.session.commit()
                 self._documents[where] = document.id
         return self._documents[where]
+
+    def _replica_document(self, data: dict[str, Any]) -> uuid.UUID:
+        data |= {
+            "id": uuid.uuid4(),
+            "version": 1,
+            "regie_id": self.regie("remote").id,
+            "attachments": [],
+        }
+        with self.app.app_context():
+            replica, _ = library_replicas.apply_document(REMOTE_INSTANCE, data)
+            db.session.commit()
+            self._documents["remote"] = replica.id
+            return replica.id
 
     def token_id(self, owner: User) -> uuid.UUID:
         with self.app.app_context():
@@ -173,6 +221,8 @@ class Endpoint:
 
 
 def own_or_other(target: str) -> str:
+    if target == "remote":
+        return target
     return "own" if target.startswith("own") else "other"
 
 
@@ -254,6 +304,7 @@ MANAGERS = (403, 200, 200)  # members may not
 ADMIN = (403, 403, 200)  # only the instance administrator
 NOBODY = (403, 403, 403)
 HIDDEN = (404, 404, 404)
+READ_ONLY = (409, 409, 409)  # a replica: changed at its origin only
 NEW_BY_MANAGERS = (403, 201, 201)
 WINDOW = {"from": rfc3339(SOON), "to": rfc3339(SOON + timedelta(days=7))}
 
@@ -285,18 +336,20 @@ ENDPOINTS = [
     # Régies
     Endpoint("GET", "/api/v1/regies", fixed("/api/v1/regies"), {"-": OK}),
     Endpoint("POST", "/api/v1/regies", new_regie, {"-": (403, 403, 201)}),
-    Endpoint("GET", "/api/v1/regies/<uuid:regie_id>", regie(), {"own": OK, "other": OK}),
+    Endpoint(
+        "GET", "/api/v1/regies/<uuid:regie_id>", regie(), {"own": OK, "other": OK, "remote": OK}
+    ),
     Endpoint(
         "PATCH",
         "/api/v1/regies/<uuid:regie_id>",
         regie(body={"city": "Vierzon-Forges"}),
-        {"own": MANAGERS, "other": ADMIN},
+        {"own": MANAGERS, "other": ADMIN, "remote": READ_ONLY},
     ),
     Endpoint(
         "POST",
         "/api/v1/regies/<uuid:regie_id>/calendar-token",
         regie("/calendar-token"),
-        {"own": MANAGERS, "other": NOBODY},
+        {"own": MANAGERS, "other": NOBODY, "remote": NOBODY},
     ),
     Endpoint(
         "GET",
@@ -316,30 +369,35 @@ ENDPOINTS = [
         ),
         {"-": NEW_BY_MANAGERS},
     ),
-    Endpoint("GET", "/api/v1/resources/<uuid:resource_id>", resource(), {"own": OK, "other": OK}),
+    Endpoint(
+        "GET",
+        "/api/v1/resources/<uuid:resource_id>",
+        resource(),
+        {"own": OK, "other": OK, "remote": OK},
+    ),
     Endpoint(
         "PATCH",
         "/api/v1/resources/<uuid:resource_id>",
         resource(body={"location": "Atelier"}),
-        {"own": MANAGERS, "other": NOBODY},
+        {"own": MANAGERS, "other": NOBODY, "remote": READ_ONLY},
     ),
     Endpoint(
         "DELETE",
         "/api/v1/resources/<uuid:resource_id>",
         resource(),
-        {"own": (403, 204, 204), "other": NOBODY},
+        {"own": (403, 204, 204), "other": NOBODY, "remote": READ_ONLY},
     ),
     Endpoint(
         "GET",
         "/api/v1/resources/<uuid:resource_id>/availability",
         resource("/availability", query=WINDOW),
-        {"own": OK, "other": OK},
+        {"own": OK, "other": OK, "remote": OK},
     ),
     Endpoint(
         "POST",
         "/api/v1/resources/<uuid:resource_id>/blocks",
         resource("/blocks", body=lambda: period() | {"reason": "Entretien"}),
-        {"own": NEW_BY_MANAGERS, "other": NOBODY},
+        {"own": NEW_BY_MANAGERS, "other": NOBODY, "remote": READ_ONLY},
     ),
     # Bookings
     Endpoint(
@@ -397,24 +455,29 @@ ENDPOINTS = [
         ),
         {"-": (201, 201, 201)},
     ),
-    Endpoint("GET", "/api/v1/documents/<uuid:document_id>", document(), {"own": OK, "other": OK}),
+    Endpoint(
+        "GET",
+        "/api/v1/documents/<uuid:document_id>",
+        document(),
+        {"own": OK, "other": OK, "remote": OK},
+    ),
     Endpoint(
         "PATCH",
         "/api/v1/documents/<uuid:document_id>",
         document(body={"summary": "Relue et complétée."}),
-        {"own": OK, "other": NOBODY},
+        {"own": OK, "other": NOBODY, "remote": READ_ONLY},
     ),
     Endpoint(
         "DELETE",
         "/api/v1/documents/<uuid:document_id>",
         document(),
-        {"own": (403, 204, 204), "other": NOBODY},
+        {"own": (403, 204, 204), "other": NOBODY, "remote": READ_ONLY},
     ),
     Endpoint(
         "GET",
         "/api/v1/documents/<uuid:document_id>/versions",
         document("/versions"),
-        {"own": OK, "other": OK},
+        {"own": OK, "other": OK, "remote": OK},
     ),
     Endpoint(
         "GET",
@@ -451,7 +514,7 @@ def cells() -> list[Any]:
     return params
 
 
-ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found"}
+ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "read_only_replica"}
 
 
 @pytest.mark.parametrize(("endpoint", "role", "target", "expected"), cells())

@@ -15,7 +15,7 @@ from sharing.accounts import services as accounts
 from sharing.accounts.models import Role, User
 from sharing.audit import services as audit
 from sharing.audit.models import AuditEvent
-from sharing.errors import Forbidden
+from sharing.errors import Forbidden, NotFound
 from sharing.extensions import db
 from tests.factories import PASSWORD, Factories
 from tests.federation.conftest import LOCAL_URL, RemoteInstance
@@ -214,11 +214,11 @@ def test_a_member_cannot_promote_or_disable_anyone(app, make):
     before = len(events(app))
     with app.app_context():
         actor = db.session.get(User, member.id)
-        with pytest.raises(Forbidden):
+        with pytest.raises((Forbidden, NotFound)):
             accounts.change_role(actor, member.id, Role.ADMIN)
-        with pytest.raises(Forbidden):
+        with pytest.raises((Forbidden, NotFound)):
             accounts.set_user_enabled(actor, manager.id, False)
-        with pytest.raises(Exception, match="n'existe pas"):
+        with pytest.raises(NotFound):
             accounts.change_role(db.session.get(User, manager.id), stranger.id, Role.MANAGER)
         with pytest.raises(Forbidden):  # a manager may not make anyone an administrator
             accounts.change_role(db.session.get(User, manager.id), member.id, Role.ADMIN)
