@@ -79,6 +79,20 @@ class Config:
     FEDERATION_MASS_DELETE_RATIO = 0.2
     FEDERATION_MASS_DELETE_MIN = 50
 
+    # Observability (docs/operations.md): "plain" log lines, or "json" (one object per line,
+    # with a per-request access line). /metrics answers a bearer token equal to METRICS_TOKEN,
+    # or, with none set, clients on 127.0.0.1 only.
+    LOG_FORMAT = "plain"
+    METRICS_TOKEN: str | None = None
+    # /healthz says "degraded" when a peer's last successful sync is older than this.
+    FEDERATION_SYNC_STALE_SECONDS = 3600
+
+    # Backups (flask backup create): the default folder of the archives (None: "backups" in
+    # the instance folder), and where pg_dump/pg_restore are (None: PATH, then the newest
+    # /usr/lib/postgresql/*/bin).
+    BACKUP_DIR: str | None = None
+    PG_BIN_DIR: str | None = None
+
     API_TITLE = "Mutualisation des Régies — API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
