@@ -13,7 +13,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _configure(app, config)
 
     import federation
-    from sharing import errors, extensions, headers, security, web
+    from sharing import errors, extensions, headers, observability, security, web
     from sharing.accounts import api as accounts_api
     from sharing.accounts import views as accounts_views
     from sharing.audit import api as audit_api
@@ -30,6 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from sharing.regies import api as regies_api
     from sharing.regies import views as regies_views
 
+    observability.init_app(app)  # first: request ids and timing around everything else
     extensions.db.init_app(app)
     extensions.migrate.init_app(
         app, extensions.db, directory=os.path.join(app.root_path, "..", "migrations")
