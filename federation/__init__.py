@@ -33,10 +33,11 @@ class FederationState:
 def init_app(app: Flask) -> None:
     """Register the blueprint (outside the API's session and CSRF rules: peers sign their
     requests instead) and the ``flask federation`` commands."""
-    from federation import api, cli, feed
+    from federation import api, bookings, cli, feed
     from sharing.extensions import csrf
 
     feed.install()
+    bookings.init_app(app)  # sharing's loans forward bookings of peers' resources through it
     app.extensions["federation"] = FederationState()
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)

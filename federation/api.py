@@ -1,21 +1,23 @@
 """The federation endpoints, ``/federation/v1``: the public instance document, and the
-signed endpoints peers call: ``ping``, the change feed and attachments' bytes.
+signed endpoints peers call: ``ping``, the change feed, attachments' bytes and bookings.
 
 Errors are the JSON body of sharing/errors.py; a refused signature is a 401 whose ``code`` is
 the reason (docs/federation.md §4.6).
 """
 
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, send_file
 
-from federation import blobs, feed, services, signing
+from federation import blobs, bookings, feed, services, signing
 from federation.models import Peer
 from federation.schemas import dump_instance_document
 from sharing.errors import Unauthorized
 from sharing.extensions import db
+from sharing.loans import services as loans
 
 bp = Blueprint("federation", __name__, url_prefix="/federation/v1")
 
@@ -108,3 +110,51 @@ def blob(sha256: str) -> Response:
     """The bytes of an attachment of one of our live documents, by their SHA-256."""
     path = blobs.published_blob(sha256)
     return send_file(path, mimetype="application/octet-stream", max_age=0)
+
+
+# Cross-instance bookings (docs/federation.md §9) ------------------------------------------
+
+
+@bp.post("/bookings")
+@require_peer_signature
+def request_booking() -> tuple[Response, int]:
+    """A peer asks for one of our resources for a régie it hosts: 201 with our booking,
+    409 ``booking_conflict``, 403 ``origin_mismatch``; the same ``request_id`` again gets the
+    first answer."""
+    answer = bookings.receive_request(g.peer, request.get_json(silent=True))
+    db.session.commit()
+    return jsonify(answer), 201
+
+
+@bp.get("/bookings")
+@require_peer_signature
+def list_bookings() -> Response:
+    """The caller's bookings of our resources (``requester`` must be the caller)."""
+    return jsonify({"bookings": bookings.list_peer_bookings(g.peer, request.args)})
+
+
+@bp.get("/bookings/<uuid:booking_id>")
+@require_peer_signature
+def get_booking(booking_id: uuid.UUID) -> Response:
+    """One of the caller's bookings of our resources, as it stands."""
+    return jsonify(bookings.state_of(bookings.peer_booking(g.peer, booking_id)))
+
+
+@bp.post("/bookings/<uuid:booking_id>/cancel")
+@require_peer_signature
+def cancel_booking(booking_id: uuid.UUID) -> Response:
+    """The caller asks to cancel one of its bookings; our lifecycle decides."""
+    answer = bookings.receive_cancel(g.peer, booking_id, request.get_json(silent=True))
+    db.session.commit()
+    booking = bookings.peer_booking(g.peer, booking_id)
+    loans.send_waiting_messages(booking)  # its status report, at once if the caller listens
+    return jsonify(answer)
+
+
+@bp.post("/booking-status")
+@require_peer_signature
+def booking_status() -> Response:
+    """The origin of a resource reports a booking's new state; applied if newer."""
+    answer = bookings.receive_status(g.peer, request.get_json(silent=True))
+    db.session.commit()
+    return jsonify(answer)

@@ -6,7 +6,7 @@ import time
 import click
 from flask.cli import AppGroup
 
-from federation import services
+from federation import bookings, services
 from federation import sync as federation_sync
 from federation.client import FederationError
 from sharing.errors import DomainError
@@ -146,7 +146,8 @@ def rotate_key() -> None:
     "--allow-mass-delete", is_flag=True, help="Let a full resync delete what it found gone."
 )
 def sync(url: str | None, loop: bool, interval: int, full: bool, allow_mass_delete: bool) -> None:
-    """Pull the change feed of every peer (or one); exit code 1 when a peer failed."""
+    """Pull the change feed of every peer (or one), then exchange booking messages (ask
+    origins for our open bookings, send the outbox); exit code 1 when a pull failed."""
     while True:
         try:
             reports = federation_sync.sync_peers(
@@ -165,6 +166,7 @@ def sync(url: str | None, loop: bool, interval: int, full: bool, allow_mass_dele
                 f"blobs={report.blobs_fetched}"
             )
         failed = any(not report.ok for report in reports)
+        _exchange_booking_messages()
         if not loop:
             if failed:
                 raise SystemExit(1)
@@ -193,6 +195,12 @@ def status() -> None:
             click.echo(
                 f"  quarantined {held.record_type} {held.record_id} v{held.version}: {held.error}"
             )
+        for message in bookings.pending_messages(peer, limit=10):
+            state = "FAILED" if message.failed_at else f"waiting (attempts {message.attempts})"
+            click.echo(
+                f"  booking message {message.kind} {message.request_id} {state}: "
+                f"{message.last_error or '-'}"
+            )
         failures = services.list_signature_failures(peer, limit=10)
         for failure in failures:
             click.echo(
@@ -203,3 +211,21 @@ def status() -> None:
 
 def _or_dash(value: object) -> str:
     return "-" if value is None else str(value)
+
+
+@federation_cli.command("deliver")
+def deliver() -> None:
+    """Exchange booking messages with peers now (also done by every ``sync``)."""
+    _exchange_booking_messages()
+
+
+def _exchange_booking_messages() -> None:
+    """Reconcile open remote bookings with their origins, then send what is due."""
+    reconciled = bookings.reconcile_all()
+    delivered = bookings.deliver_due()
+    click.echo(
+        f"bookings: reconciled={reconciled.reconciled} sent={delivered.sent} "
+        f"retried={delivered.retried} failed={delivered.failed}"
+    )
+    for error in reconciled.errors:
+        click.echo(f"bookings: {error}")

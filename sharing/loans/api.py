@@ -12,7 +12,7 @@ from sharing.catalogue.services import get_resource
 from sharing.extensions import db
 from sharing.http import paginate
 from sharing.loans import calendar, queries, services
-from sharing.loans.models import Booking
+from sharing.loans.models import Booking, BookingStatus
 from sharing.loans.schemas import (
     AvailabilityArgs,
     AvailabilitySchema,
@@ -39,10 +39,20 @@ bp.before_request(protect_api)
 @bp.arguments(BookingArgs)
 @bp.response(201, BookingSchema)
 @bp.alt_response(409, description="booking_conflict: `details.conflicts` lists busy periods")
-def request_booking(args: dict[str, Any]) -> Booking:
-    """Ask for a resource over a half-open period; the answer is `requested`."""
+@bp.alt_response(
+    202,
+    schema=BookingSchema,
+    description="`forwarding`: the resource's own instance could not be reached; queued",
+)
+def request_booking(args: dict[str, Any]) -> Any:
+    """Ask for a resource over a half-open period; the answer is `requested`. A resource of
+    another instance is asked of it: its answer, or 202 `forwarding` while it is unreachable."""
     booking = services.request_booking(current_user, args)
     db.session.commit()
+    if booking.status == BookingStatus.FORWARDING:
+        services.send_waiting_messages(booking)  # raises the origin's refusal
+        if booking.status == BookingStatus.FORWARDING:
+            return booking, 202
     return booking
 
 
@@ -65,6 +75,7 @@ def get_booking(booking_id: uuid.UUID) -> Booking:
 def _transition(booking_id: uuid.UUID, action: Callable[..., Booking], *args: Any) -> Booking:
     booking = action(current_user, services.get_booking(current_user, booking_id), *args)
     db.session.commit()
+    services.send_waiting_messages(booking)  # another instance's part in it, if any
     return booking
 
 

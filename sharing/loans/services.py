@@ -4,10 +4,10 @@ commits once."""
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from sharing.accounts.models import User
@@ -17,7 +17,13 @@ from sharing.db import rfc3339, utcnow
 from sharing.errors import Conflict, Forbidden, Invalid, NotFound
 from sharing.extensions import db
 from sharing.loans import notifications, queries
-from sharing.loans.models import Booking, BookingEvent, BookingStatus, ResourceBlock
+from sharing.loans.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    ResourceBlock,
+)
 from sharing.loans.overlap import is_overlap_violation, lock_resource, lock_resource_status
 from sharing.loans.permissions import (
     can_block_resource,
@@ -58,24 +64,42 @@ def request_booking(actor: User, data: dict[str, Any], now: datetime | None = No
         raise Forbidden("Vous ne pouvez pas réserver ce matériel.")
     starts_at, ends_at = data["starts_at"], data["ends_at"]
     _check_request_rules(resource, starts_at, ends_at, now)
+    if not resource.is_local:
+        return _forward_request(actor, resource, data, now)
+    return _hold_slot(resource, actor.regie_id, actor, data, now)
 
+
+def _hold_slot(
+    resource: Resource,
+    regie_id: uuid.UUID,
+    by: User | None,
+    data: dict[str, Any],
+    now: datetime,
+    request_id: uuid.UUID | None = None,
+) -> Booking:
+    """The request itself, for a local user or a peer's régie: under the resource's lock, 409
+    if the period is taken, otherwise a request holding the slot."""
+    starts_at, ends_at = data["starts_at"], data["ends_at"]
     _check_available(lock_resource_status(resource.id))  # it may have changed meanwhile
+    if request_id is not None and (known := _booking_of_request(request_id)) is not None:
+        return known  # the same request again, which won the lock first: its answer
     _refuse_conflicts_expire_stale(resource.id, starts_at, ends_at, now)
 
     ttl = timedelta(hours=current_app.config["LOAN_REQUEST_TTL_HOURS"])
     booking = Booking(
         resource=resource,
-        borrower_regie_id=actor.regie_id,
+        borrower_regie_id=regie_id,
         lender_regie_id=resource.regie_id,
-        requested_by=actor,
+        requested_by=by,
         starts_at=starts_at,
         ends_at=ends_at,
         status=BookingStatus.REQUESTED,
         expires_at=min(now + ttl, starts_at),
         note=data.get("note") or "",
+        request_id=request_id,
     )
     booking.history.append(
-        BookingEvent(by=actor, from_status=None, to_status=BookingStatus.REQUESTED, at=now)
+        BookingEvent(by=by, from_status=None, to_status=BookingStatus.REQUESTED, at=now)
     )
     db.session.add(booking)
     _flush_or_conflict(resource.id, starts_at, ends_at, now)
@@ -112,6 +136,8 @@ def cancel_booking(actor: User, booking: Booking, reason: str = "") -> Booking:
     """The borrower (before pickup) or the lender's manager cancels."""
     if not can_cancel_booking(actor, booking):
         raise Forbidden("Vous ne pouvez pas annuler cette réservation.")
+    if booking.is_remote:
+        return _ask_origin_to_cancel(booking, reason)
     _lock_and_reread(booking)
     _expire_if_stale(booking)
     booking.transition(BookingStatus.CANCELLED, actor, reason)
@@ -314,3 +340,152 @@ def _expire_if_stale(booking: Booking) -> None:
     if booking.status == BookingStatus.REQUESTED and not booking.holds_slot:
         _expire(booking)
         db.session.flush()
+
+
+# Resources another instance owns (docs/federation.md §9) ----------------------------------
+
+
+class RemoteBookings(Protocol):
+    """What loans asks of the federation for bookings that cross instances. The federation
+    registers one in ``app.extensions["remote_bookings"]`` when the application is built:
+    ``sharing`` never imports ``federation``, and without it nothing can be forwarded."""
+
+    def queue_request(self, booking: Booking) -> None:
+        """In the caller's transaction: the message asking the origin for ``booking``."""
+
+    def queue_cancel(self, booking: Booking, reason: str) -> None:
+        """In the caller's transaction: the message asking the origin to cancel ``booking``."""
+
+    def deliver(self, booking: Booking) -> None:
+        """After the caller committed: send ``booking``'s waiting messages now if the peer
+        answers, apply its answers and commit them. Raises the origin's refusal of a request
+        sent now (the booking is then gone, as after a local refusal)."""
+
+
+def _remote() -> RemoteBookings:
+    remote: RemoteBookings | None = current_app.extensions.get("remote_bookings")
+    if remote is None:
+        raise Conflict("Ce matériel appartient à une autre instance.", code="read_only_replica")
+    return remote
+
+
+def _forward_request(
+    actor: User, resource: Resource, data: dict[str, Any], now: datetime
+) -> Booking:
+    """A request for a resource another instance owns: kept here as ``forwarding``, with the
+    message that carries it to the origin, which decides (no slot is held here)."""
+    booking = Booking(
+        resource=resource,
+        borrower_regie_id=actor.regie_id,
+        lender_regie_id=resource.regie_id,
+        requested_by=actor,
+        starts_at=data["starts_at"],
+        ends_at=data["ends_at"],
+        status=BookingStatus.FORWARDING,
+        expires_at=None,  # the origin expires its requests and tells us
+        note=data.get("note") or "",
+        request_id=uuid.uuid4(),
+    )
+    booking.history.append(
+        BookingEvent(by=actor, from_status=None, to_status=BookingStatus.FORWARDING, at=now)
+    )
+    db.session.add(booking)
+    db.session.flush()
+    _remote().queue_request(booking)
+    return booking
+
+
+def send_waiting_messages(booking: Booking) -> None:
+    """After commit: a booking that crosses instances tells the other one at once (the
+    outbox job retries what does not get through)."""
+    if booking.request_id is not None:
+        _remote().deliver(booking)
+
+
+def _ask_origin_to_cancel(booking: Booking, reason: str) -> Booking:
+    """Cancelling a booking another instance decides is a request to it; its answer (or its
+    later report) changes the status."""
+    if not booking.can_become(BookingStatus.CANCELLED):
+        booking.transition(BookingStatus.CANCELLED, None)  # raises invalid_transition
+    if booking.cancel_requested_at is None:
+        booking.cancel_requested_at = utcnow()
+        db.session.flush()
+        _remote().queue_cancel(booking, reason)
+    return booking
+
+
+def apply_origin_status(
+    booking: Booking,
+    status: BookingStatus,
+    version: int,
+    remote_booking_id: uuid.UUID,
+    note: str = "",
+) -> bool:
+    """The origin's word on a booking made here (its answer, a push or a poll), applied only
+    when newer than the last one: reports may arrive late, twice or out of order. The status
+    is the origin's, so the local lifecycle is not asked."""
+    _lock_and_reread(booking)
+    if version <= booking.remote_version:
+        return False
+    booking.remote_booking_id = remote_booking_id
+    booking.remote_version = version
+    if status != booking.status:
+        booking.history.append(
+            BookingEvent(
+                by=None, from_status=booking.status, to_status=status, note=note, at=utcnow()
+            )
+        )
+        booking.status = status
+        booking.sequence += 1
+        if status in (BookingStatus.APPROVED, BookingStatus.DECLINED, BookingStatus.EXPIRED):
+            notifications.booking_decided(booking)
+    if status not in ACTIVE_STATUSES:
+        booking.cancel_requested_at = None
+    db.session.flush()
+    return True
+
+
+def origin_refused(booking: Booking, note: str) -> None:
+    """A queued request the origin refused, or that could not be delivered for good: the
+    borrower sees it declined, with why."""
+    _lock_and_reread(booking)
+    if booking.status == BookingStatus.FORWARDING:
+        booking.transition(BookingStatus.DECLINED, None, note)
+        db.session.flush()
+        notifications.booking_decided(booking)
+
+
+def cancel_refused(booking: Booking) -> None:
+    """The origin kept the booking (it was already picked up, for instance)."""
+    booking.cancel_requested_at = None
+    db.session.flush()
+
+
+def request_booking_for_peer(
+    regie: Regie, data: dict[str, Any], request_id: uuid.UUID, now: datetime | None = None
+) -> Booking:
+    """A peer instance asks for one of our resources, for a régie it hosts: the rules and
+    the no-overlap guarantee of a local request, without a user. The same ``request_id``
+    gives the same booking, whenever it comes again."""
+    now = now or utcnow()
+    if (known := _booking_of_request(request_id)) is not None:
+        return known
+    resource = get_resource(data["resource_id"])
+    if not resource.is_local:
+        raise Conflict("Ce matériel appartient à une autre instance.", code="read_only_replica")
+    _check_request_rules(resource, data["starts_at"], data["ends_at"], now)
+    return _hold_slot(resource, regie.id, None, data, now, request_id)
+
+
+def cancel_booking_for_peer(booking: Booking, reason: str = "") -> Booking:
+    """The borrower's instance asks to cancel one of its bookings of our resources; the
+    lifecycle decides (not after pickup)."""
+    _lock_and_reread(booking)
+    _expire_if_stale(booking)
+    booking.transition(BookingStatus.CANCELLED, None, reason)
+    db.session.flush()
+    return booking
+
+
+def _booking_of_request(request_id: uuid.UUID) -> Booking | None:
+    return db.session.scalar(select(Booking).where(Booking.request_id == request_id))

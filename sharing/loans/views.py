@@ -349,6 +349,27 @@ def request_booking(resource_id: uuid.UUID) -> Any:
         }
         return _resource_page(resource, 409, booking=refused)
     db.session.commit()
+    if booking.status == BookingStatus.FORWARDING:
+        try:
+            services.send_waiting_messages(booking)  # the owner's instance decides
+        except Conflict as error:
+            refused = {
+                "values": request.form,
+                "errors": {},
+                "conflict": error.message,
+                "conflicts": _conflicts(error),
+            }
+            return _resource_page(resource, 409, booking=refused)
+        except Invalid as error:
+            flash(_error_text(error), "error")
+            return _resource_page(resource, 422, booking={"values": request.form, "errors": {}})
+    if booking.status == BookingStatus.FORWARDING:
+        flash(
+            f"Votre demande pour « {resource.name} » est en cours de transmission à l'instance "
+            f"de {resource.regie.name} : elle partira dès qu'elle répondra.",
+            "success",
+        )
+        return redirect(url_for(".booking", booking_id=booking.id))
     flash(
         f"Votre demande pour « {resource.name} » est envoyée à {resource.regie.name}, "
         "qui va l'accepter ou la refuser.",
@@ -442,6 +463,9 @@ def _act(booking_id: uuid.UUID, schema: Schema, run: Callable[..., Any], done: s
         flash(_error_text(error), "error")
         return redirect(back)
     db.session.commit()
+    services.send_waiting_messages(booking)  # another instance's part in it, if any
+    if booking.cancel_requested_at is not None:
+        done = "Annulation de « {resource} » demandée à l'instance propriétaire du matériel."
     flash(done.format(resource=booking.resource.name, result=result or ""), "success")
     return redirect(back)
 
