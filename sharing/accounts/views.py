@@ -66,8 +66,11 @@ def logout() -> Any:
     """Sign out and forget the session."""
     services.record_logout(current_user)
     db.session.commit()
-    logout_user()
+    # Empty the session first: logout_user leaves a "_remember": "clear" mark in it, which is
+    # what makes Flask-Login delete the remember-me cookie (clearing after it kept the cookie,
+    # and the next request signed the user in again).
     session.clear()
+    logout_user()
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("accounts.login"))
 
