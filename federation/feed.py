@@ -83,7 +83,9 @@ def _collect(session: Session, _context: Any) -> None:
 
 
 def _changed(state: Any) -> bool:
-    return any(
+    # A version set to a SQL expression (``version = Model.version + 1``) has no history
+    # after the flush: the flush expired it, so an unloaded version means it was just set.
+    return "version" in state.unloaded or any(
         state.attrs[name].history.has_changes()
         for name in ("version", "deleted_at")
         if name in state.attrs

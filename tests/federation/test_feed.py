@@ -428,3 +428,20 @@ def test_an_edit_committed_without_a_flush_is_published(
     (change,) = entries(read_all(feed_client, remote, limit=10)[0])
 
     assert (change["version"], change["data"]["city"]) == (2, "Oullins")
+
+
+def test_a_version_incremented_in_sql_is_published(
+    app: Flask, feed_client: FlaskClient, remote: RemoteInstance, make: Factories
+) -> None:
+    """Regression: ``version = Regie.version + 1`` (an increment without a lost update) left
+    no attribute history after the flush, so the change was never published."""
+    regie = make.regie()
+    with app.app_context():
+        loaded = db.session.get(Regie, regie.id)
+        assert loaded is not None
+        loaded.city, loaded.version = "Pierre-Bénite", Regie.version + 1
+        db.session.commit()
+
+    (change,) = entries(read_all(feed_client, remote, limit=10)[0])
+
+    assert (change["version"], change["data"]["city"]) == (2, "Pierre-Bénite")
