@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from federation.client import HttpTransport, Transport
+from sharing.backup import backup_restored
 
 # While an instance has no identity, requests look for one at most this often.
 IDENTITY_CHECK_INTERVAL_SECONDS = 30.0
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.cli.add_command(cli.federation_cli)
     app.before_request(_load_instance_id)
+    backup_restored.connect(_new_epoch_after_restore)  # peers resync a restored history
 
 
 def _load_instance_id() -> None:
@@ -68,3 +70,17 @@ def _load_instance_id() -> None:
         return
     if instance_id is not None:
         app.config["INSTANCE_ID"] = str(instance_id)
+
+
+def _new_epoch_after_restore(app: Flask, **_: object) -> None:
+    """A restored database replays our change feed from older numbers: a new epoch makes
+    every peer resync fully instead of trusting its cursor. The restore commits."""
+    from federation import feed
+    from federation.models import Instance
+    from sharing.extensions import db
+
+    identity = db.session.scalar(select(Instance))
+    if identity is not None:
+        feed.new_epoch(identity)
+    app.config["INSTANCE_ID"] = None  # the restored identity is read again
+    app.extensions["federation"].next_identity_check = 0.0

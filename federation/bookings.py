@@ -536,6 +536,13 @@ def _after_error(
         loans.cancel_refused(booking)
     db.session.commit()
     log.warning("federation message %s failed for good: %s", message.id, error)
+    if immediate and message.kind == REQUEST:
+        raise Conflict(
+            "La demande n'a pas pu être transmise à l'instance propriétaire du matériel ; "
+            "elle est enregistrée comme refusée et l'administrateur est prévenu.",
+            code="forwarding_failed",
+            details={"origin_status": status, "origin_code": error.code},
+        )
     return "failed"
 
 
