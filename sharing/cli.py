@@ -1,5 +1,6 @@
 """``flask`` commands for administrators. Each command commits once, at its end."""
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -7,7 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from marshmallow import Schema, ValidationError
 
-from sharing import search
+from sharing import backup, search
 from sharing.accounts import services as accounts
 from sharing.accounts.schemas import TokenArgs, UserArgs
 from sharing.errors import DomainError
@@ -21,6 +22,7 @@ regies_cli = AppGroup("regies", help="Manage the régies hosted here.")
 users_cli = AppGroup("users", help="Manage accounts and API tokens.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
 search_cli = AppGroup("search", help="The full-text search index.")
+backup_cli = AppGroup("backup", help="Archives of the database, attachments and keys.")
 
 
 def _load(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
@@ -137,6 +139,50 @@ def reindex_search(kinds: tuple[str, ...]) -> None:
         click.echo(f"{kind}: {count} indexed")
 
 
+@backup_cli.command("create")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The archive to write (default: BACKUP_DIR/sharing-<UTC time>.tar.gz).",
+)
+def create_backup(output: Path | None) -> None:
+    """Write a .tar.gz of the database, attachments and federation keys; prints its path."""
+    try:
+        path, manifest = backup.create_backup(output)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    rows = sum(manifest.counts.values())
+    click.echo(
+        f"{manifest.database} database at revision {manifest.alembic_revision}, {rows} rows, "
+        f"{len(manifest.files) - 1} files"
+    )
+    click.echo(str(path))
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_backup(path: Path, yes: bool) -> None:
+    """Replace the database, attachments and keys with an archive's, then change the
+    federation epoch so that peers resync. Stop the web server and jobs first."""
+    if not yes:
+        click.confirm(
+            f"Replace this instance's database ({db.engine.url.render_as_string()}) with {path}?",
+            abort=True,
+        )
+    try:
+        report = backup.restore_backup(path)
+    except backup.BackupError as error:
+        db.session.rollback()
+        raise click.ClickException(f"restore refused: {error}") from None
+    db.session.commit()
+    manifest = report.manifest
+    click.echo(f"Restored the backup of {manifest.created_at} ({report.files} files).")
+    if report.upgraded_from:
+        click.echo(f"Schema upgraded from {report.upgraded_from} to {backup.code_head()}.")
+    click.echo("The federation epoch changed: peers will resync fully.")
+
+
 def register_commands(app: Flask) -> None:
-    for group in (regies_cli, users_cli, demo_cli, search_cli):
+    for group in (regies_cli, users_cli, demo_cli, search_cli, backup_cli):
         app.cli.add_command(group)

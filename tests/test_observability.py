@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 
 from sharing import create_app, observability
+from sharing.extensions import db
 
 
 def test_every_response_carries_a_new_request_id(client):
@@ -85,6 +86,8 @@ def json_app(app, database_url):
     json_app, stream = _json_app(database_url)
     yield json_app, stream
     observability.configure_logging(app)
+    with json_app.app_context():
+        db.engine.dispose()
 
 
 def test_json_logs_one_line_per_request_without_secrets(json_app, make):
