@@ -7,8 +7,8 @@ sandbox``) keep it.
 
 "Served over TLS" is read from the configuration, not only from the request: behind a reverse
 proxy that ends TLS, the application sees plain HTTP unless the proxy says otherwise. An
-``https://`` ``INSTANCE_URL`` or ``PREFERRED_URL_SCHEME = "https"`` turns on HSTS and the
-``Secure`` flag of the session and remember-me cookies.
+``https://`` ``INSTANCE_URL``, ``PREFERRED_URL_SCHEME = "https"`` or ``SESSION_COOKIE_SECURE``
+turns on HSTS and the ``Secure`` flag of the session and remember-me cookies.
 """
 
 from flask import Flask, Response, current_app, request
@@ -44,6 +44,7 @@ def served_over_tls(app: Flask) -> bool:
     return bool(
         app.config.get("PREFERRED_URL_SCHEME") == "https"
         or str(app.config.get("INSTANCE_URL", "")).startswith("https://")
+        or app.config.get("SESSION_COOKIE_SECURE")
     )
 
 

@@ -188,7 +188,11 @@ def test_a_stricter_policy_of_a_download_is_kept(app):
 
 @pytest.mark.parametrize(
     "config",
-    [{"INSTANCE_URL": "https://regies.example.org"}, {"PREFERRED_URL_SCHEME": "https"}],
+    [
+        {"INSTANCE_URL": "https://regies.example.org"},
+        {"PREFERRED_URL_SCHEME": "https"},
+        {"SESSION_COOKIE_SECURE": True},
+    ],
 )
 def test_over_tls_hsts_and_secure_cookies(app, database_url, make, config):
     """Served over TLS (said by the configuration, since a proxy may end TLS): HSTS, and the
