@@ -98,9 +98,18 @@ def decline_booking(args: dict[str, Any], booking_id: uuid.UUID) -> Booking:
 @bp.post("/bookings/<uuid:booking_id>/cancel")
 @bp.arguments(ReasonArgs, required=False)
 @bp.response(200, BookingSchema)
-def cancel_booking(args: dict[str, Any], booking_id: uuid.UUID) -> Booking:
+@bp.alt_response(
+    202,
+    schema=BookingSchema,
+    description="A booking another instance decides: the cancellation is asked of it, "
+    "and the status changes when it answers",
+)
+def cancel_booking(args: dict[str, Any], booking_id: uuid.UUID) -> Any:
     """The borrower (before pickup) or the lender's manager cancels."""
-    return _transition(booking_id, services.cancel_booking, args.get("reason", ""))
+    booking = _transition(booking_id, services.cancel_booking, args.get("reason", ""))
+    if booking.cancel_requested_at is not None:
+        return booking, 202
+    return booking
 
 
 @bp.post("/bookings/<uuid:booking_id>/pickup")

@@ -355,3 +355,20 @@ def test_a_401_from_the_origin_is_not_retried(world: World) -> None:
     with world.b.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(SignatureFailure)) == 1
     assert "FAILED" in cli(world.a, "status")
+
+
+def test_a_cancel_the_origin_cannot_hear_yet_waits_in_the_outbox(world: World) -> None:
+    booking_id = world.ask().json["id"]
+    with unreachable(world.a, world.b):
+        answer = world.a.app.test_client().post(
+            f"/api/v1/bookings/{booking_id}/cancel", headers=world.a_headers
+        )
+        assert answer.status_code == 202, answer.json
+        assert answer.json["status"] == "requested"  # the origin has not decided yet
+    assert world.bookings(world.b)[0].status == BookingStatus.REQUESTED
+
+    time_passes(world.a)
+    cli(world.a, "deliver")
+
+    assert world.bookings(world.b)[0].status == BookingStatus.CANCELLED
+    assert world.bookings(world.a)[0].status == BookingStatus.CANCELLED
