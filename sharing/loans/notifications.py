@@ -12,12 +12,13 @@ import smtplib
 import uuid
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Insert, Select, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -198,23 +199,28 @@ def _queue_all(messages: list[tuple[str, str, str, str]], booking: Booking) -> N
         }
         for key, recipient, subject, body in messages
     ]
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     db.session.flush()  # the booking row must exist before its notifications
-    db.session.execute(
-        insert(Notification).values(rows).on_conflict_do_nothing(index_elements=["key"])
-    )
+    db.session.execute(_insert_new(db.session.get_bind().dialect.name), rows)
+
+
+@cache
+def _insert_new(dialect: str) -> Insert:
+    """INSERT of messages, skipping any whose key exists (built once per dialect)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(Notification).on_conflict_do_nothing(index_elements=["key"])
 
 
 def _managers(regie_id: uuid.UUID) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User).where(
-                User.regie_id == regie_id,
-                User.role.in_([Role.MANAGER, Role.ADMIN]),
-                User.is_enabled.is_(True),
-            )
-        )
+    return list(db.session.scalars(_managers_query(), {"regie_id": regie_id}))
+
+
+@cache
+def _managers_query() -> Select[tuple[User]]:
+    # Built once: it runs under the resource's lock for every accepted booking request.
+    return select(User).where(
+        User.regie_id == bindparam("regie_id"),
+        User.role.in_([Role.MANAGER, Role.ADMIN]),
+        User.is_enabled.is_(True),
     )
 
 

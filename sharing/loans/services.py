@@ -299,14 +299,19 @@ def _refuse_conflicts_expire_stale(
 def _flush_or_conflict(
     resource_id: uuid.UUID, starts_at: datetime, ends_at: datetime, now: datetime
 ) -> None:
-    """Flush; if the database's own overlap guard fires, answer 409. No savepoint: under the
-    lock the guard fires only if something wrote around the service, and then the caller
-    rolls the whole request back."""
+    """Flush; if the database's own overlap guard fires, roll back and answer 409.
+
+    No savepoint around the flush: under the lock the guard fires only if something wrote
+    around the service. Then the whole transaction is lost (a failed flush leaves the session
+    unusable, and PostgreSQL has aborted the transaction), so it is rolled back here, the one
+    exception to "the caller commits or rolls back": whatever answers the refusal (error
+    handlers, after-request hooks, the form's page) may still read the database."""
     try:
         db.session.flush()
     except IntegrityError as error:
         if not is_overlap_violation(error):
             raise
+        db.session.rollback()
         raise Conflict(
             "Ce matériel est déjà pris sur cette période.",
             code="booking_conflict",

@@ -290,6 +290,45 @@ def test_a_stale_request_frees_its_slot_and_cannot_be_approved(app, client, part
     assert act(client, lender, stale, "approve").status_code == 409
 
 
+def test_a_request_expires_the_resources_stale_requests_only_if_it_is_accepted(
+    app, client, parties, resource
+):
+    """Stale requests of the resource are expired in passing whatever their period; a refused
+    request changes nothing (its transaction is rolled back)."""
+    start = soon(2)
+    four_days_ago = datetime.now(UTC) - timedelta(days=4)
+    stale = str(
+        request_in_the_past(
+            app,
+            parties.user("borrower_member"),
+            resource,
+            start + timedelta(days=10),
+            start + timedelta(days=11),
+            now=four_days_ago,
+        )
+    )
+    lender = parties["lender_manager"]
+    taken = request(client, parties["borrower_member"], resource, start, start + timedelta(hours=4))
+    assert taken.status_code == 201, taken.json
+    assert client.get(f"/api/v1/bookings/{stale}", headers=lender).json["status"] == "expired"
+
+    other = str(
+        request_in_the_past(
+            app,
+            parties.user("borrower_member"),
+            resource,
+            start + timedelta(days=12),
+            start + timedelta(days=13),
+            now=four_days_ago,
+        )
+    )
+    refused = request(
+        client, parties["borrower_manager"], resource, start, start + timedelta(hours=1)
+    )
+    assert refused.status_code == 409
+    assert client.get(f"/api/v1/bookings/{other}", headers=lender).json["status"] == "requested"
+
+
 def test_periods_are_half_open(client, parties, resource):
     day = soon(3).replace(hour=10, minute=0, second=0)
     headers = parties["borrower_member"]
