@@ -34,7 +34,7 @@ class FederationState:
 def init_app(app: Flask) -> None:
     """Register the blueprint (outside the API's session and CSRF rules: peers sign their
     requests instead) and the ``flask federation`` commands."""
-    from federation import api, bookings, cli, feed
+    from federation import api, bookings, cli, feed, views
     from sharing.extensions import csrf
 
     feed.install()
@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.cli.add_command(cli.federation_cli)
     app.before_request(_load_instance_id)
+    views.init_app(app)  # the administrator's page, the peers' names on replicas
     backup_restored.connect(_new_epoch_after_restore)  # peers resync a restored history
 
 

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_datetime
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
+from sqlalchemy import select
 
 from sharing.accounts.permissions import can_create_user, can_list_users
 from sharing.catalogue.models import CATEGORIES, CONDITION_LABELS, STATUS_LABELS
@@ -22,7 +23,8 @@ from sharing.catalogue.permissions import (
     can_edit_resource,
     can_import_resources,
 )
-from sharing.errors import DomainError, Forbidden, Invalid
+from sharing.errors import Conflict, DomainError, Forbidden, Invalid
+from sharing.extensions import db
 from sharing.library.permissions import (
     can_attach_to_document,
     can_create_document,
@@ -37,6 +39,7 @@ from sharing.loans.permissions import (
     can_view_calendar,
 )
 from sharing.loans.schemas import HANDOVER_CONDITIONS
+from sharing.regies.models import Regie
 from sharing.regies.permissions import can_create_regie, can_edit_regie
 
 # Timezones offered first in the régie form; any IANA name is accepted.
@@ -178,6 +181,55 @@ def require(allowed: bool, message: str) -> None:
 def may_administer_regies(user: Any) -> bool:
     """The régie administration pages are for whoever may create or edit a régie."""
     return bool(can_create_regie(user) or can_edit_regie(user, user.regie))
+
+
+# --- Records of other instances (replicas) --------------------------------------------------
+
+# Where ``federation`` puts the function that names the other instances of the network (its
+# peers): ``sharing`` does not import ``federation``, it only reads what was registered here.
+INSTANCE_NAMES = "sharing.instance_names"
+UNKNOWN_INSTANCE = "autre instance"
+
+
+def instance_names() -> dict[str, str]:
+    """The names of the other instances by instance id (a string), read once per request."""
+    names: dict[str, str] | None = g.get("_instance_names")
+    if names is None:
+        lookup = current_app.extensions.get(INSTANCE_NAMES)
+        names = g._instance_names = dict(lookup()) if lookup else {}
+    return names
+
+
+def instance_name(instance_id: Any, default: str = UNKNOWN_INSTANCE) -> str:
+    """Another instance's name, « autre instance » when it is not (or not yet) a peer."""
+    return instance_names().get(str(instance_id), default)
+
+
+def origin_label(regie: Any) -> str:
+    """Where a replicated régie and its records come from, as the pages say it after the
+    régie's name: « instance Auvergne-Rhône-Alpes » (« autre instance » when unknown); empty
+    for a régie of this instance."""
+    if regie.origin_instance_id is None:
+        return ""
+    name = instance_names().get(str(regie.origin_instance_id))
+    return f"instance {name}" if name else UNKNOWN_INSTANCE
+
+
+def instance_options() -> list[tuple[str, str]]:
+    """The other instances whose régies are replicated here, as ``(id, name)`` choices of the
+    « Instance » filters, by name."""
+    ids = db.session.scalars(
+        select(Regie.origin_instance_id).where(Regie.origin_instance_id.is_not(None)).distinct()
+    )
+    return sorted(((str(i), instance_name(i)) for i in ids), key=lambda c: (c[1].lower(), c[0]))
+
+
+def require_local(record: Any, message: str) -> None:
+    """A replica is changed at its origin only: its forms answer the services' 409 (a French
+    page) before anything is read or checked. ``record`` is a régie or has one."""
+    regie = getattr(record, "regie", record)
+    if regie.origin_instance_id is not None:
+        raise Conflict(f"{message} ({origin_label(regie)}).", code="read_only_replica")
 
 
 def _flatten(messages: Any) -> list[str]:
@@ -405,6 +457,9 @@ def init_app(app: Flask) -> None:
         can_delete_document=can_delete_document,
         page_url=page_url,
         period=period,
+        instance_names=instance_names,
+        instance_name=instance_name,
+        origin_label=origin_label,
         openapi_fields=openapi_fields,
         openapi_operations=openapi_operations,
         openapi_ref_name=openapi_ref_name,

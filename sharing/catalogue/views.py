@@ -22,11 +22,20 @@ from sharing.http import PageArgs, load_form, paginate
 from sharing.library import queries as library_queries
 from sharing.loans import views as loans_views
 from sharing.regies import queries as regie_queries
-from sharing.web import absolute_url, decimal_input, form_errors, query_args, require
+from sharing.web import (
+    absolute_url,
+    decimal_input,
+    form_errors,
+    instance_options,
+    query_args,
+    require,
+    require_local,
+)
 
 bp = Blueprint("catalogue", __name__, template_folder="templates")
 
 MANAGERS_ONLY = "Seuls les responsables de régie gèrent le matériel."
+REPLICA = "Ce matériel ne se modifie que sur son instance d'origine"
 # How many of the régie's latest library documents the dashboard lists.
 DASHBOARD_DOCUMENTS = 5
 
@@ -58,6 +67,7 @@ def catalogue() -> Any:
         "catalogue/catalogue.html",
         results=paginate(queries.resources(**args), page, per_page),
         regies=db.session.scalars(regie_queries.regies()).all(),
+        instances=instance_options(),
     )
 
 
@@ -114,6 +124,7 @@ def new_resource() -> Any:
 def edit_resource(resource_id: uuid.UUID) -> Any:
     """The form that rewrites every field of a resource (blank optional fields are cleared)."""
     resource = services.get_resource(resource_id)
+    require_local(resource, REPLICA)
     require(can_edit_resource(current_user, resource), MANAGERS_ONLY)
     if resource.status is ResourceStatus.RETIRED:
         raise Conflict("Ce matériel est retiré du catalogue.", code="resource_retired")
@@ -134,6 +145,7 @@ def edit_resource(resource_id: uuid.UUID) -> Any:
 def retire_resource(resource_id: uuid.UUID) -> Any:
     """Take a resource out of the catalogue for good; it stays for the loan history."""
     resource = services.get_resource(resource_id)
+    require_local(resource, REPLICA)
     services.retire_resource(current_user, resource)
     db.session.commit()
     flash(f"« {resource.name} » est retiré du catalogue.", "success")

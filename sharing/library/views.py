@@ -36,7 +36,7 @@ from sharing.library.permissions import (
 )
 from sharing.library.schemas import MAX_BODY, DocumentArgs, DocumentListArgs
 from sharing.regies.models import Regie
-from sharing.web import file_size, form_errors, query_args, require
+from sharing.web import file_size, form_errors, instance_name, query_args, require, require_local
 
 bp = Blueprint("library", __name__, template_folder="templates")
 
@@ -53,6 +53,7 @@ FIELD_LABELS = {
     "licence": "Licence",
 }
 WRITERS_ONLY = "Seuls les membres de la régie autrice modifient ce document."
+REPLICA = "Ce document ne se modifie que sur son instance d'origine"
 # Errors of the store that the document's page shows as a message next to the upload form.
 UPLOAD_REFUSALS = (413, 415, 422)
 
@@ -138,8 +139,14 @@ def _labels(name: str, values: list[str]) -> dict[str, str]:
         rows = db.session.execute(select(Regie.id, Regie.name).where(Regie.id.in_(ids)))
         return {str(regie_id): regie_name for regie_id, regie_name in rows}
     if name == "instance":
-        return {v: "Cette instance" if v == "local" else f"Instance {v[:8]}" for v in values}
+        return {v: "Cette instance" if v == "local" else _instance_label(v) for v in values}
     return {v: v for v in values}
+
+
+def _instance_label(instance_id: str) -> str:
+    """Another instance by its name (its peer's), or « Autre instance » and the id's start."""
+    name = instance_name(instance_id, "")
+    return f"Instance {name}" if name else f"Autre instance ({instance_id[:8]})"
 
 
 def _active_filters(filters: dict[str, str], q: str) -> list[dict[str, str]]:
@@ -178,6 +185,7 @@ def document(document_id: uuid.UUID) -> Any:
 def delete_document(document_id: uuid.UUID) -> Any:
     """The author régie's managers take a document out of the library."""
     document = services.get_document(document_id)
+    require_local(document, REPLICA)
     services.delete_document(current_user, document)
     db.session.commit()
     flash(f"« {document.title} » est retiré de la bibliothèque.", "success")
@@ -215,6 +223,7 @@ def new_document() -> Any:
 def edit_document(document_id: uuid.UUID) -> Any:
     """Rewrite a document; a change makes a new version, the old one stays readable."""
     document = services.get_document(document_id)
+    require_local(document, REPLICA)
     require(can_edit_document(current_user, document), WRITERS_ONLY)
     if request.method == "GET":
         return _editor(document, _form_values(document), {})
@@ -306,6 +315,7 @@ def _editor(
 def upload_attachment(document_id: uuid.UUID) -> Any:
     """The document page's upload form: the store sniffs the type and may refuse the file."""
     document = services.get_document(document_id)
+    require_local(document, REPLICA)
     require(
         can_attach_to_document(current_user, document),
         "Seule la régie autrice joint des fichiers à ce document.",

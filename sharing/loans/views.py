@@ -57,6 +57,7 @@ from sharing.web import (
     period,
     query_args,
     require,
+    require_local,
     safe_next,
     user_zone,
 )
@@ -383,6 +384,7 @@ def request_booking(resource_id: uuid.UUID) -> Any:
 def add_block(resource_id: uuid.UUID) -> Any:
     """The owner's form that keeps a period for maintenance or the régie's own use."""
     resource = get_resource(resource_id)
+    require_local(resource, "Ce matériel ne se modifie que sur son instance d'origine")
     require(
         can_block_resource(current_user, resource),
         "Seuls les responsables de la régie propriétaire bloquent des périodes.",

@@ -13,7 +13,14 @@ from sharing.regies import queries, services
 from sharing.regies.models import Regie
 from sharing.regies.permissions import can_create_regie, can_edit_regie
 from sharing.regies.schemas import RegieArgs, RegieListArgs
-from sharing.web import form_errors, may_administer_regies, query_args, require
+from sharing.web import (
+    form_errors,
+    instance_options,
+    may_administer_regies,
+    query_args,
+    require,
+    require_local,
+)
 
 bp = Blueprint("regies", __name__, template_folder="templates")
 
@@ -28,7 +35,9 @@ def index() -> Any:
     args = query_args(RegieListArgs())
     stmt = queries.regies(q=args.get("q"), instance=args.get("instance"))
     return render_template(
-        "regies/list.html", regies=paginate(stmt, args["page"], args["per_page"])
+        "regies/list.html",
+        regies=paginate(stmt, args["page"], args["per_page"]),
+        instances=instance_options(),
     )
 
 
@@ -54,6 +63,7 @@ def new() -> Any:
 def edit(regie_id: uuid.UUID) -> Any:
     """The form that rewrites a régie's card (administrator, or that régie's manager)."""
     regie = services.get_regie(regie_id)
+    require_local(regie, "Cette régie ne se modifie que sur son instance d'origine")
     require(can_edit_regie(current_user, regie), "Vous ne pouvez pas modifier cette régie.")
     if request.method == "POST":
         try:
