@@ -3,8 +3,10 @@
 ``generate(url, scale)`` migrates an empty database and fills it: 140 régies of 100 resources
 each (14 000, named and described from the demo equipment list), 3 000 library documents of
 about 2 KB of French text, 50 000 past bookings (returned or cancelled, never overlapping on a
-resource) with their history, two accounts per régie with an API token each; ``Scale.times(10)``
-is the growth variant (1 400 régies, 140 000 resources, 30 000 documents, 500 000 bookings).
+resource) with their history, two accounts per régie with an API token each, and the
+federation change feed that publishes the régies, resources and documents (as if they had been
+written through the application); ``Scale.times(10)`` is the growth variant (1 400 régies,
+140 000 resources, 30 000 documents, 500 000 bookings).
 
 Rows go in with ``insert(Model)`` and a list of parameter sets (the ORM's bulk INSERT, one
 executemany), one transaction per batch, never one ORM object at a time. The search index is
@@ -46,6 +48,7 @@ from flask_migrate import upgrade
 from werkzeug.security import generate_password_hash
 
 from bench import corpus
+from federation.models import Change, FeedCounter
 from sharing import create_app, search
 from sharing.accounts.models import ApiToken, Role, User, hash_token
 from sharing.catalogue.models import CATEGORIES, Condition, Resource, ResourceStatus
@@ -225,6 +228,7 @@ class _Generator:
         self._stage("resources", self._insert_resources)
         self._stage("bookings", self._insert_bookings)
         self._stage("documents", self._insert_documents)
+        self._stage("federation_feed", self._publish_feed)
         self._stage("search_index", self._reindex)
         self._stage("analyze", self._analyze)
         self.manifest.search_queries = list(corpus.SEARCH_QUERIES)
@@ -303,7 +307,7 @@ class _Generator:
                         "created_at": regie["created_at"],
                     }
                 )
-                secret = "rqt_bench_" + hashlib.sha256(f"{email}".encode()).hexdigest()[:32]
+                secret = token_for(email)
                 tokens.append(
                     {
                         "id": self._uuid(),
@@ -624,6 +628,49 @@ class _Generator:
             size += len(section) + 2
         return "\n\n".join(parts) + "\n"
 
+    # The federation change feed ----------------------------------------------------------------
+
+    def _publish_feed(self) -> int:
+        """One change per local record in ``federation_changes`` (régies, then resources, then
+        documents, seqs from 1) and the counter row, as migration 63d505ba8f01 publishes the
+        records that existed before it: the rows above bypassed the ORM, so the session
+        listener that feeds the change feed (federation/feed.py) never saw them."""
+        sources = {
+            "regie": sa.select(Regie.id, Regie.version)
+            .where(Regie.origin_instance_id.is_(None))
+            .order_by(Regie.id),
+            "resource": sa.select(Resource.id, Resource.version)
+            .join(Regie, Regie.id == Resource.regie_id)
+            .where(Regie.origin_instance_id.is_(None))
+            .order_by(Resource.id),
+            "document": sa.select(Document.id, Document.version)
+            .join(Regie, Regie.id == Document.regie_id)
+            .where(Regie.origin_instance_id.is_(None), Document.deleted_at.is_(None))
+            .order_by(Document.id),
+        }
+        seq = 0
+        for record_type, query in sources.items():
+            rows = []
+            for record_id, version in db.session.execute(query).all():
+                seq += 1
+                rows.append(
+                    {
+                        "record_type": record_type,
+                        "record_id": record_id,
+                        "seq": seq,
+                        "op": "upsert",
+                        "version": version,
+                        "changed_at": self.now,
+                    }
+                )
+            for batch in _batches(rows, BATCH):
+                with _transaction():
+                    _insert(Change, batch)
+        if seq:
+            with _transaction():
+                _insert(FeedCounter, [{"id": 1, "last_seq": seq, "purged_seq": 0}])
+        return seq
+
     # The search index and the planner's statistics --------------------------------------------
 
     def _reindex(self) -> int:
@@ -674,6 +721,11 @@ def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[st
     iterator = iter(rows)
     while batch := list(itertools.islice(iterator, size)):
         yield batch
+
+
+def token_for(email: str) -> str:
+    """The API token the generator gives the account ``email`` (every account has one)."""
+    return "rqt_bench_" + hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
 def _slugify(text: str) -> str:

@@ -21,8 +21,14 @@ the same run, several times (median, min, max of the per-run values):
   /materiel/<id> and /bibliotheque?q=…, one client, against a fixed bare page; their weight
   with stylesheets and scripts, without images. ≤ 50 ms, ≤ 100 KB.
 
+- ``sync_backfill_rps``, ``sync_ratio``, ``sync_rss_mb``, ``sync_rss_growth``,
+  ``sync_incremental_ms``, ``sync_incremental_growth``: two instances over loopback HTTP, the
+  origin served by gunicorn, the replica's ``flask federation sync`` work timed in a process of
+  its own, against a raw pipeline of the same pages (bench/sync.py). ≥ 2 000 records/s and
+  ≥ 0.1; ≤ 200 MB and ≤ 1.3; ≤ 100 ms and ≤ 2.
+
 The table is printed, bench/results/latest.json written, and the exit status is 1 when a
-target is missed. Federation sync figures (sync_*) come with federation sync.
+target is missed.
 """
 
 from __future__ import annotations
@@ -59,14 +65,7 @@ DATA = ROOT / "bench" / ".data"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 # Figures the issue asks for whose feature does not exist yet: listed, never faked.
-NOT_MEASURED = {
-    "sync_backfill_rps": "federation sync not built yet",
-    "sync_ratio": "federation sync not built yet",
-    "sync_rss_mb": "federation sync not built yet",
-    "sync_rss_growth": "federation sync not built yet",
-    "sync_incremental_ms": "federation sync not built yet",
-    "sync_incremental_growth": "federation sync not built yet",
-}
+NOT_MEASURED: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -190,16 +189,24 @@ class ServerConfig:
 
 
 @contextmanager
-def serve(url: str, config: ServerConfig, log: Callable[[str], None]) -> Iterator[int]:
-    """gunicorn serving bench.baseline_app on ``url``, on a free port of 127.0.0.1."""
-    port = free_port()
-    env = dict(os.environ)
+def serve(
+    url: str,
+    config: ServerConfig,
+    log: Callable[[str], None],
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[int]:
+    """gunicorn serving bench.baseline_app on ``url``, on ``port`` of 127.0.0.1 (a free one by
+    default), with ``env`` added to the environment."""
+    port = port or free_port()
+    extra, env = env or {}, dict(os.environ)
     env.update(
         {
             "FLASK_SQLALCHEMY_DATABASE_URI": url,
             "FLASK_SECRET_KEY": "bench-" + secrets.token_hex(8),
             "FLASK_INSTANCE_URL": f"http://127.0.0.1:{port}",
             "PYTHONPATH": str(ROOT),
+            **extra,
         }
     )
     command = [
@@ -611,7 +618,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--only", default="", help="comma-separated: catalogue,booking,search,overhead,pages"
+        "--only",
+        default="",
+        help="comma-separated: catalogue,booking,search,overhead,pages,sync",
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated databases")
     parser.add_argument(
@@ -631,6 +640,8 @@ def main(argv: list[str] | None = None) -> int:
         print(render_markdown(json.loads(Path(args.markdown).read_text())))
         return 0
 
+    from bench import sync  # it imports this module
+
     mode = QUICK if args.quick else FULL
     if args.runs or args.seconds:
         mode = replace(
@@ -640,6 +651,9 @@ def main(argv: list[str] | None = None) -> int:
             latency_seconds=args.seconds or mode.latency_seconds,
         )
     only = set(filter(None, args.only.split(",")))
+    not_measured = dict(NOT_MEASURED)
+    if not only or "sync" in only:
+        not_measured.update(sync.not_measured(mode))
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]
     DATA.mkdir(parents=True, exist_ok=True)
     targets = {"sqlite": f"sqlite:///{DATA}/", "postgresql": args.pg_url}
@@ -655,9 +669,15 @@ def main(argv: list[str] | None = None) -> int:
     tag = "" if args.keep or args.reuse else "_" + secrets.token_hex(3)
     jobs = []
     manifests: dict[tuple[str, str], dataset.Manifest] = {}
+    wanted = {"base"}
+    if not only or "search" in only:
+        wanted.add("growth")
+    if not only or "sync" in only:
+        wanted.update(sync.variants(mode))
+    scales = {"base": mode.base, "growth": mode.growth, **sync.scales(mode)}
     for database in databases:
-        for variant, scale in (("base", mode.base), ("growth", mode.growth)):
-            if variant == "growth" and only and "search" not in only:
+        for variant, scale in scales.items():
+            if variant not in wanted:
                 continue
             name = f"bench_{mode.name}_{variant}{tag}"
             kept = DATA / f"{name}.{database}.json"
@@ -713,6 +733,12 @@ def main(argv: list[str] | None = None) -> int:
                     log("  search at ×10")
                     latencies["growth"] = search_latencies(ctx)
                 figures += _search_figures(database, mode, latencies)
+            if not only or "sync" in only:
+                log("  federation sync")
+                began = time.monotonic()
+                networks = {v: m for (d, v), m in manifests.items() if d == database}
+                figures += sync.sync_figures(database, networks, mode, server, log)
+                log(f"  sync: {time.monotonic() - began:.0f} s")
     finally:
         load.close()
         if not (args.keep or args.reuse):
@@ -736,7 +762,7 @@ def main(argv: list[str] | None = None) -> int:
             for (d, v), m in manifests.items()
         },
         "figures": summaries,
-        "not_measured": [{"name": n, "reason": r} for n, r in NOT_MEASURED.items()],
+        "not_measured": [{"name": n, "reason": r} for n, r in not_measured.items()],
     }
     missed = [s for s in summaries if s["passed"] is False]
     report["passed"] = not missed
@@ -744,7 +770,7 @@ def main(argv: list[str] | None = None) -> int:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n")
     print(render_table(summaries))
-    for name, reason in NOT_MEASURED.items():
+    for name, reason in not_measured.items():
         print(f"not measured: {name} ({reason})")
     print(
         f"\n{mode.name} run in {report['seconds']:.0f} s (datasets {generation_seconds:.0f} s); "
