@@ -950,9 +950,9 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         result["page_size"] = int(app.config["FEDERATION_PAGE_SIZE"])
         if spec["mode"] == "prepare":
             with _shortcuts():
-                result |= _sync(spec["peer"], spec.get("profile"), spec["started_file"])
+                result |= _sync(spec["peer"], spec.get("profile"), spec.get("started_file"))
         elif spec["mode"] == "backfill":
-            result |= _sync(spec["peer"], spec.get("profile"), spec["started_file"])
+            result |= _sync(spec["peer"], spec.get("profile"), spec.get("started_file"))
         elif spec["mode"] == "raw":
             result["seconds"], result["records"], result["pages"] = _raw_pull(spec, None)
         else:  # incremental
