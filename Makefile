@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install lint test-sqlite test-postgres test-browser clean bench bench-quick
+.PHONY: run test install lint test-sqlite test-postgres test-browser clean bench bench-quick soak
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -50,3 +50,10 @@ bench-quick: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+
+## Soak: mixed traffic (browse, search, book, decide, edit at a peer, sync) against two real
+## instances for SOAK_MINUTES (10) on each database; fails on any error. Not part of `test`.
+SOAK_MINUTES ?= 10
+soak: install
+	$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES) --database sqlite
+	$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES) --database postgresql --pg-url $(PG_TEST_URL)
