@@ -13,9 +13,10 @@ its row is added here (or it is listed in ``EXCLUDED`` with the reason).
 import functools
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +24,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
+from federation import services as federation
+from federation.models import Peer
 from sharing.accounts import services as accounts
 from sharing.accounts.models import Role, User
 from sharing.catalogue import replicas as catalogue_replicas
@@ -103,6 +106,17 @@ class World:
         }
         with self.app.app_context():
             regie, _ = regie_replicas.apply_regie(REMOTE_INSTANCE, data)
+            federation.init_instance("https://matrice.example.org", "Instance de la matrice")
+            db.session.add(  # paired, but down: what is sent to it waits in the outbox
+                Peer(
+                    instance_id=REMOTE_INSTANCE,
+                    url="http://127.0.0.1:9",
+                    name="Distante",
+                    key_id=f"{REMOTE_INSTANCE}#0",
+                    public_key="-",
+                    fingerprint="-",
+                )
+            )
             db.session.commit()
             return regie
 
@@ -200,6 +214,16 @@ class World:
                 loans.pickup_booking(lender_manager, booking, Condition.GOOD)
             db.session.commit()
             return booking.id
+
+
+@pytest.fixture(autouse=True)
+def _federation_keys(app: Flask, tmp_path: Path) -> Iterator[None]:
+    """Replicas exist only where sync ran: the instance then has an identity and a key."""
+    saved = app.config.get("FEDERATION_KEY_DIR")
+    app.config["FEDERATION_KEY_DIR"] = str(tmp_path / "keys")
+    yield
+    app.config["FEDERATION_KEY_DIR"] = saved
+    app.config["INSTANCE_ID"] = None
 
 
 Builder = Callable[[World, User | None, str], Call]
@@ -404,7 +428,7 @@ ENDPOINTS = [
         "POST",
         "/api/v1/bookings",
         new_booking,
-        {"own": (201, 201, 201), "other": (201, 201, 201)},
+        {"own": (201, 201, 201), "other": (201, 201, 201), "remote": (202, 202, 202)},
     ),
     Endpoint("GET", "/api/v1/bookings", fixed("/api/v1/bookings"), {"-": OK}),
     Endpoint(
