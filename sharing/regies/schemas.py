@@ -14,8 +14,12 @@ from sharing.http import Args, PageArgs, Text, page_schema
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
+# Read once: available_timezones() walks the whole time zone database at every call.
+TIMEZONES = frozenset(zoneinfo.available_timezones())
+
+
 def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in TIMEZONES:
         raise ValidationError("Fuseau horaire inconnu (exemple : Europe/Paris).")
 
 
