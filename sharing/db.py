@@ -72,10 +72,12 @@ def str_enum(enum_class: type[enum.Enum]) -> Enum:
 
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
-    """SQLite enforces foreign keys only when asked, and WAL lets readers run beside a writer."""
+    """SQLite enforces foreign keys only when asked, and WAL lets readers run beside a writer.
+    Writers take turns: one waits up to 30 s for the lock (a sync page, a loaded machine)
+    rather than failing the request."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA busy_timeout = 5000")
+        cursor.execute("PRAGMA busy_timeout = 30000")
         cursor.close()
