@@ -148,18 +148,19 @@ def _finish_request(response: Response) -> Response:
     endpoint = request.endpoint or "none"
     method = request.method if request.method in _METHODS else "other"
     status_class = f"{response.status_code // 100}xx"
+    path = safe_path()
     if endpoint != "observability.metrics":  # Prometheus' own polling is not traffic
         REQUESTS.labels(endpoint, method, status_class).inc()
         LATENCY.labels(endpoint, method, status_class).observe(duration)
     access_log.info(
         "%s %s %s",
         request.method,
-        safe_path(),
+        path,
         response.status_code,
         extra={
             "request_id": rid,
             "method": request.method,
-            "path": safe_path(),
+            "path": path,
             "endpoint": endpoint,
             "status": response.status_code,
             "duration_ms": round(duration * 1000, 2),
