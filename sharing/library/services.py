@@ -79,7 +79,7 @@ def update_document(actor: User, document: Document, data: dict[str, Any]) -> Do
     if "tags" in data:
         document.set_tags(data["tags"])
     if _fields(document) != before:
-        document.version += 1
+        _next_version(document)
         document.updated_at = utcnow()
         _snapshot(document, actor)
         _index(document)
@@ -94,7 +94,7 @@ def delete_document(actor: User, document: Document) -> None:
         raise Forbidden("Seuls les responsables de la régie autrice suppriment ce document.")
     document.deleted_at = utcnow()
     document.updated_at = document.deleted_at
-    document.version += 1  # the tombstone's version: nothing older brings it back
+    _next_version(document)  # the tombstone's version: nothing older brings it back
     search.remove_record(SEARCH_KIND, document.id)
     db.session.flush()
 
@@ -235,9 +235,8 @@ def attach_file(
     )
     db.session.add(attachment)
     # A new version, so that the instances replicating the document fetch the file too.
-    document.version += 1
+    _next_version(document)
     document.updated_at = utcnow()
-    db.session.flush()
     _snapshot(document, actor)
     db.session.flush()
     return attachment
@@ -291,6 +290,13 @@ def _index(document: Document) -> None:
 
 def _fields(document: Document) -> dict[str, Any]:
     return {name: getattr(document, name) for name in (*VERSIONED_FIELDS, "body")}
+
+
+def _next_version(document: Document) -> None:
+    """version + 1, computed by the database when it writes the row: two edits or uploads at
+    once take turns on the row and get n+1 and n+2, never both n+1."""
+    document.version = Document.version + 1
+    db.session.flush()  # the row is written (and locked); reading version reloads it
 
 
 def _snapshot(document: Document, author: User | None) -> DocumentVersion:
