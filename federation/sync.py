@@ -70,6 +70,9 @@ class ChangeSchema(Schema):
     data = fields.Dict(allow_none=True, load_default=None)
 
 
+CHANGE = ChangeSchema()
+
+
 class PageSchema(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -145,11 +148,16 @@ def _pull_one_page(
     changes = page["changes"]
     if page["has_more"] and not changes:
         raise SyncStopped(f"{peer.url}: a page without changes says there are more")
+    before = dict(report.counts)
     try:
         _apply_changes(peer, changes, report, careful=False)
     except SQLAlchemyError:
         db.session.rollback()  # one record broke the page: again, record by record
+        report.counts = dict(before)
         _apply_changes(peer, changes, report, careful=True)
+    for what in ("added", "updated", "deleted", "quarantined", "rejected"):
+        counter = f"records_{what}"
+        setattr(peer, counter, getattr(peer, counter) + report.counts[what] - before[what])
     peer.epoch, peer.cursor, peer.head_seq = page["epoch"], page["next"], page["head"]
     report.pages += 1
     if not page["has_more"] and peer.resyncing:
@@ -191,12 +199,20 @@ def _start_resync(peer: Peer, why: str) -> None:
 # Applying ---------------------------------------------------------------------------------
 
 
+@dataclass
+class _PageState:
+    """What the page's records have here besides themselves, read in one statement each."""
+
+    tombstones: dict[tuple[str, uuid.UUID], ReplicaTombstone]
+    quarantined: set[tuple[str, str]]
+
+
 def _apply_changes(peer: Peer, changes: list[Any], report: SyncReport, *, careful: bool) -> None:
-    _prefetch(changes)
+    state = _prefetch(peer, changes)
     seen = []
     for raw in changes:
         try:
-            change = ChangeSchema().load(raw)
+            change = CHANGE.load(raw)
         except ValidationError as error:
             _quarantine(peer, raw if isinstance(raw, dict) else {}, str(error.messages), report)
             continue
@@ -205,12 +221,12 @@ def _apply_changes(peer: Peer, changes: list[Any], report: SyncReport, *, carefu
         if careful:
             try:
                 with db.session.begin_nested():
-                    _apply_change(peer, change, report)
+                    _apply_change(peer, change, report, state)
             except SQLAlchemyError as error:
                 reason = getattr(error, "orig", None) or error
                 _quarantine(peer, change, f"refused by the database: {reason}", report)
         else:
-            _apply_change(peer, change, report)
+            _apply_change(peer, change, report, state)
         if peer.resyncing and change["op"] == "upsert":
             seen.append(
                 {"peer_id": peer.id, "record_type": change["type"], "record_id": change["id"]}
@@ -230,8 +246,9 @@ def _apply_changes(peer: Peer, changes: list[Any], report: SyncReport, *, carefu
             db.session.execute(insert(ResyncSeen), rows)
 
 
-def _prefetch(changes: list[Any]) -> None:
-    """Load the page's existing records in a few statements rather than one per record."""
+def _prefetch(peer: Peer, changes: list[Any]) -> _PageState:
+    """Load the page's existing records, their tombstones and quarantine entries in a few
+    statements rather than several per record."""
     ids: dict[str, set[uuid.UUID]] = {name: set() for name in records.MODELS}
     for raw in changes:
         try:
@@ -242,25 +259,44 @@ def _prefetch(changes: list[Any]) -> None:
     for record_type, wanted in ids.items():
         if wanted:
             records.load_many(record_type, wanted)
+    every = set().union(*ids.values())
+    tombstones = db.session.scalars(
+        select(ReplicaTombstone).where(ReplicaTombstone.record_id.in_(every))
+    )
+    quarantined = db.session.execute(
+        select(QuarantinedRecord.record_type, QuarantinedRecord.record_id).where(
+            QuarantinedRecord.peer_id == peer.id,
+            QuarantinedRecord.record_id.in_([str(i) for i in every]),
+        )
+    ).tuples()
+    return _PageState(
+        tombstones={(t.record_type, t.record_id): t for t in tombstones},
+        quarantined=set(quarantined),
+    )
 
 
-def _apply_change(peer: Peer, change: dict[str, Any], report: SyncReport) -> None:
+def _apply_change(
+    peer: Peer, change: dict[str, Any], report: SyncReport, state: _PageState
+) -> None:
     record_type, record_id, version = change["type"], change["id"], change["version"]
-    tombstone = db.session.get(ReplicaTombstone, (record_type, record_id))
-    if tombstone is not None and tombstone.version >= version:
+    tombstone = state.tombstones.get((record_type, record_id))
+    # Only the origin's own deletion counts: a peer that is not the origin cannot bury a
+    # record (that it does not own) before its origin sends it.
+    buried = tombstone is not None and tombstone.origin_instance_id == peer.instance_id
+    if buried and tombstone is not None and tombstone.version >= version:
         report.count("unchanged")  # deleted at a later version: a late upsert stays dead
         return
     try:
         if change["op"] == "delete":
             outcome = REMOVE[record_type](peer.instance_id, record_id)
-            _bury(peer, change, tombstone)
+            state.tombstones[record_type, record_id] = _bury(peer, change, tombstone)
         else:
             outcome = _upsert(peer, change)
             if tombstone is not None:
                 db.session.delete(tombstone)
+                del state.tombstones[record_type, record_id]
     except NotTheOrigin as error:
         report.count("rejected")
-        peer.records_rejected += 1
         log.warning("rejected %s %s from %s: %s", record_type, record_id, peer.url, error)
         return
     except (ValidationError, DomainError) as error:
@@ -268,19 +304,15 @@ def _apply_change(peer: Peer, change: dict[str, Any], report: SyncReport) -> Non
         _quarantine(peer, change, message, report)
         return
     report.count(outcome.value)
-    if outcome is Applied.ADDED:
-        peer.records_added += 1
-    elif outcome is Applied.UPDATED:
-        peer.records_updated += 1
-    elif outcome is Applied.DELETED:
-        peer.records_deleted += 1
-    db.session.execute(
-        delete(QuarantinedRecord).where(
-            QuarantinedRecord.peer_id == peer.id,
-            QuarantinedRecord.record_type == record_type,
-            QuarantinedRecord.record_id == str(record_id),
+    if (record_type, str(record_id)) in state.quarantined:  # a valid version arrived
+        state.quarantined.discard((record_type, str(record_id)))
+        db.session.execute(
+            delete(QuarantinedRecord).where(
+                QuarantinedRecord.peer_id == peer.id,
+                QuarantinedRecord.record_type == record_type,
+                QuarantinedRecord.record_id == str(record_id),
+            )
         )
-    )
 
 
 def _upsert(peer: Peer, change: dict[str, Any]) -> Applied:
@@ -298,19 +330,22 @@ def _upsert(peer: Peer, change: dict[str, Any]) -> Applied:
     return outcome
 
 
-def _bury(peer: Peer, change: dict[str, Any], tombstone: ReplicaTombstone | None) -> None:
+def _bury(
+    peer: Peer, change: dict[str, Any], tombstone: ReplicaTombstone | None
+) -> ReplicaTombstone:
     if tombstone is None:
         tombstone = ReplicaTombstone(
             record_type=change["type"], record_id=change["id"], origin_instance_id=peer.instance_id
         )
         db.session.add(tombstone)
+    tombstone.origin_instance_id = peer.instance_id
     tombstone.version = change["version"]
     tombstone.deleted_at = utcnow()
+    return tombstone
 
 
 def _quarantine(peer: Peer, change: dict[str, Any], error: str, report: SyncReport) -> None:
     report.count("quarantined")
-    peer.records_quarantined += 1
     record_id = str(change.get("id", ""))[:64]
     record_type = str(change.get("type", ""))[:20]
     log.warning("quarantined %s %s from %s: %s", record_type, record_id, peer.url, error)
