@@ -108,7 +108,6 @@ _LIGATURES = (("œ", "oe"), ("æ", "ae"), ("ø", "o"), ("ł", "l"), ("đ", "d"))
 _ELISION = re.compile(r"\b(?:qu|[cdjlmnst])'(?=[^\W_])")
 # Words are runs of letters and digits; the underscore separates, as in both databases.
 _WORD = re.compile(r"[^\W_]+")
-_SPACES = re.compile(r"\s+")
 
 _local = threading.local()
 
@@ -192,13 +191,19 @@ def highlight(text: str, query: str, *, length: int = 240) -> str:
     match, the start of the text."""
     # Words are found in the normalised text, and shown as written: the two have the same
     # length, apostrophes being replaced one for one.
-    text = _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    # str.split() splits on the whitespace of \s, several times faster than a regex.
+    text = " ".join(unicodedata.normalize("NFC", text).split())
+    plain = _replace(text, _APOSTROPHES)
     wanted = set(_stems(query))
-    hits = [
-        (m.start(), m.end(), stem)
-        for m in _WORD.finditer(_replace(text, _APOSTROPHES))
-        if (stem := _stem_word(m.group())) is not None and stem in wanted
-    ]
+    # Each distinct word is stemmed once, then only the matching ones are looked for: a
+    # Python step per word of the text cost a search 3 ms for a page of twenty 2 KB bodies.
+    found = [w for w in set(_WORD.findall(plain)) if _stem_word(w) in wanted]
+    hits = []
+    if found:
+        alternatives = "|".join(re.escape(w) for w in sorted(found, key=len, reverse=True))
+        # A whole word, as _WORD splits them: no letter or digit just before or after.
+        for m in re.finditer(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", plain):
+            hits.append((m.start(), m.end(), _stem_word(m.group()) or ""))
     start = _best_window(text, hits, length) if hits else 0
     end = min(len(text), start + length)
     if end < len(text):

@@ -386,6 +386,15 @@ def test_highlight_cuts_between_words() -> None:
     assert snippet == "…echo foxtrot <mark>golf</mark>"
 
 
+def test_highlight_marks_whole_words_only_every_time() -> None:
+    text = "Haies, haie_taille et bhaie\u00a0: une haie.\tHAIE2 haie"
+
+    assert search.highlight(text, "haie") == (
+        "<mark>Haies</mark>, <mark>haie</mark>_taille et bhaie : une <mark>haie</mark>. "
+        "HAIE2 <mark>haie</mark>"
+    )
+
+
 def test_highlight_without_a_match_is_the_start_of_the_text() -> None:
     text = "Première phrase du document.\n\nSeconde   phrase, assez longue pour être coupée."
 

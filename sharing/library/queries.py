@@ -1,13 +1,23 @@
-"""Read-only queries over the library: the filtered list and its facet counts."""
+"""Read-only queries over the library: the filtered list, its page and its facet counts.
+
+A search (``q``) ranks, counts and facets at most ``CANDIDATES`` documents: the first ones the
+full-text index yields, in its own order, once the filters are applied. Ranking and counting
+every match made a search cost grow with the library (ten times the documents, four times
+the time); beyond the cap the total is a lower bound (docs/decisions.md, "Library")."""
 
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, cast, func, literal_column, null, select, union_all
+from sqlalchemy import CTE, Select, cast, func, literal_column, null, select, union_all
 
 from sharing import search
 from sharing.library.models import SEARCH_KIND, Document, DocumentTag, DocumentTheme, DocumentType
 from sharing.regies.models import Regie
+
+# How many matching documents a search ranks, counts and facets at most.
+CANDIDATES = 1_000
+
+FACETS = ("theme", "type", "regie", "instance")
 
 
 def documents(
@@ -27,6 +37,37 @@ def documents(
         stmt = stmt.join(matches, record_id == Document.id).order_by(rank.desc(), Document.id)
     else:
         stmt = stmt.order_by(Document.updated_at.desc(), Document.id)
+    return _filtered(stmt, theme=theme, type=type, tag=tag, regie=regie, instance=instance)
+
+
+def candidates(*, q: str | None = None, **filters: Any) -> Select[Any]:
+    """What ``results`` pages and counts: rows of ``(id, type, regie_id, origin_instance_id,
+    rank, updated_at)`` of the filtered library, unordered; with ``q``, only the documents
+    that match it (``rank``: higher is better), at most ``CANDIDATES`` of them, else every
+    document (``rank`` null)."""
+    columns = (Document.id, Document.type, Document.regie_id, Regie.origin_instance_id)
+    if not (q and q.strip()):
+        stmt = select(*columns, null().label("rank"), Document.updated_at).select_from(Document)
+        stmt = stmt.join(Document.regie).where(Document.deleted_at.is_(None))
+        return _filtered(stmt, **filters)
+    matches = search.matches(SEARCH_KIND, q).subquery()
+    record_id, rank = matches.c[0], matches.c[1]
+    stmt = select(*columns, rank.label("rank"), Document.updated_at).select_from(matches)
+    stmt = stmt.join(Document, Document.id == record_id).join(Document.regie)
+    stmt = stmt.where(Document.deleted_at.is_(None))
+    return _filtered(stmt, **filters).limit(CANDIDATES)
+
+
+def _filtered(
+    stmt: Select[Any],
+    *,
+    theme: str | None = None,
+    type: DocumentType | None = None,
+    tag: str | None = None,
+    regie: uuid.UUID | None = None,
+    instance: str | None = None,
+) -> Select[Any]:
+    """``stmt`` (over documents joined to their régie) restricted by the list's filters."""
     if theme:
         themed = select(DocumentTheme.document_id).where(DocumentTheme.theme == theme)
         stmt = stmt.where(Document.id.in_(themed))
@@ -44,51 +85,70 @@ def documents(
     return stmt
 
 
-def page_ids(filtered: Select[Any], page: int, per_page: int) -> Select[Any]:
-    """The ids of one page of ``filtered``, in its order. The page is cut on ids alone and its
-    documents read afterwards, so that whole rows (bodies included) never go through the sort
-    of every match."""
-    return filtered.with_only_columns(Document.id).limit(per_page).offset((page - 1) * per_page)
-
-
-FACETS = ("theme", "type", "regie", "instance")
-
-
-def facet_counts(filtered: Select[Any]) -> Select[Any]:
-    """Rows of ``(facet, theme, type, regie, instance, documents)``: for each facet, how many of
+def results(filtered: Select[Any], page: int, per_page: int, *, ranked: bool) -> Select[Any]:
+    """One statement for a page of ``candidates`` (``filtered``) and every facet: rows of
+    ``(facet, theme, type, regie, instance, documents, id, position)``. The page's documents
+    are the rows whose facet is ``page``, with their ``id`` and ``position`` (ascending);
+    best match first when ``ranked``, else the latest changed. For each facet, how many of
     the documents ``filtered`` selects (all its pages) have each value, most frequent first;
     a row's value is in the column named after its facet, the others are null.
 
-    One statement: the filtered documents (with ``q``, the full-text match) are found once,
-    in a common table expression that both databases materialise since it is read four
-    times, then grouped four ways."""
-    matched = (
-        filtered.with_only_columns(
-            Document.id, Document.type, Document.regie_id, Regie.origin_instance_id
-        )
-        .order_by(None)
-        .cte("matched")
-    )
+    ``filtered`` (with ``q``, the full-text match) runs once, in a common table expression
+    that both databases materialise since it is read five times."""
+    matched = filtered.cte("matched")
+    first = matched.c.rank.desc() if ranked else matched.c.updated_at.desc()
+    order = (first, matched.c.id)
     values: dict[str, Any] = {
         "theme": DocumentTheme.theme,
         "type": matched.c.type,
         "regie": matched.c.regie_id,
         "instance": matched.c.origin_instance_id,
     }
-    groups = []
+    groups = [_page(matched, order, page, per_page, values)]
     for facet, grouped in values.items():
-        columns: list[Any] = [
-            (column if column is grouped else cast(null(), column.type)).label(name)
-            for name, column in values.items()
-        ]
-        count = func.count().label("documents")
-        stmt = select(literal_column(f"'{facet}'").label("facet"), *columns, count)
+        stmt = select(
+            literal_column(f"'{facet}'").label("facet"),
+            *_only(values, grouped),
+            func.count().label("documents"),
+            cast(null(), Document.id.type).label("id"),
+            cast(null(), Document.version.type).label("position"),
+        )
         if facet == "theme":
-            stmt = stmt.join_from(DocumentTheme, matched, DocumentTheme.document_id == matched.c.id)
+            # IN rather than a join: SQLite then reads the themes of the matched documents by
+            # their key, where a join had it scan every theme row in the theme index's order.
+            stmt = stmt.where(DocumentTheme.document_id.in_(select(matched.c.id)))
         else:
             stmt = stmt.select_from(matched)
         groups.append(stmt.group_by(grouped))
-    counts = union_all(*groups).subquery()
-    return select(counts).order_by(
-        counts.c.facet, counts.c.documents.desc(), *(counts.c[name] for name in values)
+    rows = union_all(*groups).subquery()
+    return select(rows).order_by(
+        rows.c.facet, rows.c.documents.desc(), *(rows.c[name] for name in values), rows.c.position
     )
+
+
+def _page(
+    matched: CTE, order: tuple[Any, ...], page: int, per_page: int, values: dict[str, Any]
+) -> Select[Any]:
+    """The page's rows of ``results``: the ids of one page of ``matched``, in ``order``."""
+    cut = (
+        select(matched.c.id, func.row_number().over(order_by=order).label("position"))
+        .order_by(*order)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .subquery()
+    )
+    return select(
+        literal_column("'page'").label("facet"),
+        *_only(values, None),
+        cast(null(), Document.version.type).label("documents"),
+        cut.c.id,
+        cut.c.position,
+    )
+
+
+def _only(values: dict[str, Any], kept: Any) -> list[Any]:
+    """The facet columns, each null but ``kept``."""
+    return [
+        (column if column is kept else cast(null(), column.type)).label(name)
+        for name, column in values.items()
+    ]

@@ -142,6 +142,12 @@ class FacetsSchema(Schema):
 
 class DocumentPageSchema(PageSchema):
     items = fields.List(fields.Nested(DocumentHitSchema))
+    total_is_estimate = fields.Boolean(
+        metadata={
+            "description": "With `q`, true when the search stopped at its cap of candidates "
+            "(1 000): `total` is then a lower bound and the facets count those candidates"
+        }
+    )
     facets = fields.Nested(
         FacetsSchema, metadata={"description": "Counts over the whole filtered result"}
     )

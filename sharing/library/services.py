@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from sharing import search
 from sharing.accounts.models import User
@@ -114,26 +115,40 @@ class DocumentHit:
 @dataclass
 class LibraryPage(Page):
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # With q, past queries.CANDIDATES matches: ``total`` is that cap, a lower bound.
+    total_is_estimate: bool = False
 
 
 def search_library(page: int = 1, per_page: int = 50, **filters: Any) -> LibraryPage:
     """One page of the filtered library, snippets when searched, and the facet counts of the
-    whole result (every page), counted by the database. Two statements find the documents
-    (with ``q``, two full-text matches, not one per facet and one for the total): the page's
-    ids, then the total and the facets; a third reads the page's documents."""
-    stmt = queries.documents(**filters)
-    ids = list(db.session.scalars(queries.page_ids(stmt, page, per_page)))
-    read = select(Document).where(Document.id.in_(ids))
-    documents = {document.id: document for document in db.session.scalars(read)} if ids else {}
+    whole result (every page), counted by the database. One statement finds the documents
+    (with ``q``, one full-text match, capped at ``queries.CANDIDATES``), cuts the page and
+    counts the total and the facets; a second reads the page's documents."""
     q = (filters.get("q") or "").strip()
+    filtered = queries.candidates(**filters)
+    positions: dict[int, uuid.UUID] = {}
+    facets: dict[str, dict[str, int]] = {name: {} for name in queries.FACETS}
+    for row in db.session.execute(queries.results(filtered, page, per_page, ranked=bool(q))):
+        if row.facet == "page":
+            positions[row.position] = row.id
+        else:
+            facets[row.facet][_facet_key(row._mapping[row.facet])] = row.documents
+    ids = [positions[position] for position in sorted(positions)]
+    # Attachments are not listed: leave them to be loaded if something asks.
+    read = select(Document).where(Document.id.in_(ids)).options(lazyload(Document.attachments))
+    documents = {document.id: document for document in db.session.scalars(read)} if ids else {}
     # A document deleted between the two statements is left out rather than failing the page.
     page_documents = [documents[i] for i in ids if i in documents]
     hits = [DocumentHit(d, _snippet(d, q) if q else None) for d in page_documents]
-    facets: dict[str, dict[str, int]] = {name: {} for name in queries.FACETS}
-    for row in db.session.execute(queries.facet_counts(stmt)):
-        facets[row.facet][_facet_key(row._mapping[row.facet])] = row.documents
     total = sum(facets["type"].values())  # every document has exactly one type
-    return LibraryPage(items=hits, total=total, page=page, per_page=per_page, facets=facets)
+    return LibraryPage(
+        items=hits,
+        total=total,
+        page=page,
+        per_page=per_page,
+        facets=facets,
+        total_is_estimate=bool(q) and total >= queries.CANDIDATES,
+    )
 
 
 def _snippet(document: Document, q: str) -> str:

@@ -5,6 +5,7 @@ import pytest
 
 from sharing import search
 from sharing.extensions import db
+from sharing.library import queries
 
 TONDEUSE = {
     "title": "Tondeuses autoportées : qui peut conduire et à quelles conditions ?",
@@ -213,3 +214,46 @@ def test_reindex_rebuilds_the_documents_left_in_the_library(app, client, make, c
     assert "document" in search.registered_kinds()
     assert titles(found(client, make.auth(author), "escalier")) == []
     assert found(client, make.auth(author), "compostage")["total"] == 1
+
+
+def test_a_search_past_the_cap_counts_its_candidates_and_says_so(
+    client, make, library, monkeypatch
+):
+    author = make.user("member")
+    headers = make.auth(author)
+    for place in ("collectif", "partagé", "scolaire", "urbain"):
+        library.document(author, title=f"Compostage {place}", themes=["proprete"], type="guide")
+    monkeypatch.setattr(queries, "CANDIDATES", 3)
+
+    capped = found(client, headers, "compostage", per_page=2)
+    second = found(client, headers, "compostage", per_page=2, page=2)
+    narrower = found(client, headers, "compostage scolaire")
+    unsearched = found(client, headers, "")
+
+    assert capped["total"] == 3
+    assert capped["total_is_estimate"] is True
+    assert capped["facets"]["type"] == {"guide": 3}
+    assert capped["facets"]["theme"] == {"proprete": 3}
+    assert len(capped["items"]) == 2
+    assert len(second["items"]) == 1  # the candidates' last page
+    assert not {i["id"] for i in capped["items"]} & {i["id"] for i in second["items"]}
+    assert (narrower["total"], narrower["total_is_estimate"]) == (1, False)
+    assert (unsearched["total"], unsearched["total_is_estimate"]) == (4, False)
+
+
+def test_pages_of_a_search_follow_the_ranking(client, make, library):
+    author = make.user("member")
+    headers = make.auth(author)
+    in_title = library.document(author, title="Taille des haies", body="Au printemps.")
+    in_body = [
+        library.document(author, title=f"Fiche {n}", body="Tailler la haie avant la nidification.")
+        for n in range(3)
+    ]
+
+    pages = [found(client, headers, "haie", per_page=2, page=n)["items"] for n in (1, 2)]
+
+    ids = [item["id"] for page in pages for item in page]
+    assert ids[0] == str(in_title.id)
+    assert sorted(ids[1:]) == sorted(str(d.id) for d in in_body)
+    snippets = [item["snippet"] for page in pages for item in page]
+    assert all("<mark>haie</mark>" in snippet for snippet in snippets[1:])
