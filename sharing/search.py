@@ -33,6 +33,7 @@ same snippet. The régie list still uses the older folded LIKE matching (``fold`
 """
 
 import functools
+import hashlib
 import html
 import itertools
 import re
@@ -47,6 +48,7 @@ from markupsafe import Markup
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Integer,
     Select,
     String,
     Text,
@@ -121,6 +123,15 @@ _index = table(
     column("title", Text),
     column("body", Text),
 )
+# The same table on SQLite, with the FTS5 rowid we choose (``fts_rowid``).
+_fts = table(
+    "search_index",
+    column("rowid", Integer),
+    column("kind", String),
+    column("record_id", Uuid),
+    column("title", Text),
+    column("body", Text),
+)
 
 
 def is_index_table(name: str | None) -> bool:
@@ -153,12 +164,24 @@ def index_record(kind: str, record_id: uuid.UUID, title: str, body: str) -> None
         )
         return
     remove_record(kind, record_id)
-    db.session.execute(insert(_index).values(_row(kind, record_id, title, body)))
+    db.session.execute(insert(_fts).values(_row(kind, record_id, title, body)))
 
 
 def remove_record(kind: str, record_id: uuid.UUID) -> None:
     """Take a record out of the search index, in the current transaction."""
-    db.session.execute(delete(_index).where(_index.c.kind == kind, _index.c.record_id == record_id))
+    if _backend() == "postgresql":
+        db.session.execute(
+            delete(_index).where(_index.c.kind == kind, _index.c.record_id == record_id)
+        )
+    else:  # FTS5 columns have no index: find the row by its rowid, not by a scan
+        db.session.execute(delete(_fts).where(_fts.c.rowid == fts_rowid(kind, record_id)))
+
+
+def fts_rowid(kind: str, record_id: uuid.UUID) -> int:
+    """The SQLite index row of a record: a 63-bit hash of its kind and id (collisions would
+    need billions of records), so that refreshing or removing one is a lookup, not a scan."""
+    digest = hashlib.blake2b(kind.encode() + b":" + record_id.bytes, digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
 
 
 def matches(kind: str, query: str) -> Select[Any]:
@@ -244,7 +267,7 @@ def reindex(kinds: Iterable[str] | None = None) -> dict[str, int]:
         counts[kind] = 0
         rows = (_row(kind, *record) for record in _loaders[kind]())
         while batch := list(itertools.islice(rows, 500)):
-            db.session.execute(insert(_index), batch)
+            db.session.execute(insert(_index if _backend() == "postgresql" else _fts), batch)
             counts[kind] += len(batch)
     return counts
 
@@ -281,9 +304,17 @@ def _backend() -> str:
 
 
 def _row(kind: str, record_id: uuid.UUID, title: str, body: str) -> dict[str, Any]:
-    """A record's row of the index: the analysed text on SQLite, its words on PostgreSQL."""
-    prepare = _words if _backend() == "postgresql" else analyze
-    return {"kind": kind, "record_id": record_id, "title": prepare(title), "body": prepare(body)}
+    """A record's row of the index: its words on PostgreSQL, the analysed text (and the row's
+    rowid) on SQLite."""
+    if _backend() == "postgresql":
+        return {"kind": kind, "record_id": record_id, "title": _words(title), "body": _words(body)}
+    return {
+        "rowid": fts_rowid(kind, record_id),
+        "kind": kind,
+        "record_id": record_id,
+        "title": analyze(title),
+        "body": analyze(body),
+    }
 
 
 def _words(text: str) -> str:
