@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -206,6 +207,8 @@ class Change(Base):
     record, moved to a new seq each time the record changes."""
 
     __tablename__ = "federation_changes"
+    # Purging reads the old tombstones only, however many old upserts the feed holds.
+    __table_args__ = (Index("ix_federation_changes_op_changed_at", "op", "changed_at"),)
 
     record_type: Mapped[str] = mapped_column(String(20), primary_key=True)
     record_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

@@ -3,6 +3,9 @@ kind and record id, so that refreshing or removing a record's row is a lookup by
 columns have no index: deleting by kind and record id scanned the whole index, once per
 record saved). PostgreSQL's index is a table with a primary key: nothing to do.
 
+Also an index on the change feed's (op, changed_at): purging old tombstones then reads only
+them, however many old upserts the feed holds.
+
 Revision ID: d4e8a1f0c2b9
 Revises: be0c1dbd73a1
 Create Date: 2026-11-30 19:40:00.000000
@@ -29,6 +32,8 @@ def _rowid(kind, record_id):
 
 
 def upgrade():
+    with op.batch_alter_table("federation_changes", schema=None) as batch_op:
+        batch_op.create_index("ix_federation_changes_op_changed_at", ["op", "changed_at"])
     connection = op.get_bind()
     if connection.dialect.name != "sqlite":
         return
@@ -43,4 +48,6 @@ def upgrade():
 
 
 def downgrade():
-    pass  # any rowid will do for the older code
+    # Any rowid will do for the older code.
+    with op.batch_alter_table("federation_changes", schema=None) as batch_op:
+        batch_op.drop_index("ix_federation_changes_op_changed_at")
