@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 CHANGES_PATH = "/federation/v1/changes"
 BLOBS_PATH = "/federation/v1/blobs/"
 
-APPLY: dict[str, Callable[[uuid.UUID, dict[str, Any]], tuple[Any, Applied]]] = {
+APPLY: dict[str, Callable[..., tuple[Any, Applied]]] = {
     records.REGIE: regie_replicas.apply_regie,
     records.RESOURCE: catalogue_replicas.apply_resource,
     records.DOCUMENT: library_replicas.apply_document,
@@ -205,10 +205,23 @@ class _PageState:
 
     tombstones: dict[tuple[str, uuid.UUID], ReplicaTombstone]
     quarantined: set[tuple[str, str]]
+    # The page's records held here, by type and id: absent means not held (no lookup).
+    held: dict[str, dict[uuid.UUID, Any]]
 
 
 def _apply_changes(peer: Peer, changes: list[Any], report: SyncReport, *, careful: bool) -> None:
+    """Apply a page's changes; the records are written by one flush at the end (each one in
+    its savepoint when ``careful``), not one flush per record."""
     state = _prefetch(peer, changes)
+    with db.session.no_autoflush:
+        seen = _apply_each(peer, changes, report, state, careful=careful)
+    db.session.flush()
+    _record_seen(peer, seen)
+
+
+def _apply_each(
+    peer: Peer, changes: list[Any], report: SyncReport, state: _PageState, *, careful: bool
+) -> list[dict[str, Any]]:
     seen = []
     for raw in changes:
         try:
@@ -231,19 +244,25 @@ def _apply_changes(peer: Peer, changes: list[Any], report: SyncReport, *, carefu
             seen.append(
                 {"peer_id": peer.id, "record_type": change["type"], "record_id": change["id"]}
             )
-    if seen:
-        known = set(
-            db.session.execute(
-                select(ResyncSeen.record_type, ResyncSeen.record_id).where(
-                    ResyncSeen.peer_id == peer.id,
-                    ResyncSeen.record_id.in_([row["record_id"] for row in seen]),
-                )
-            ).tuples()
-        )
-        fresh = {(r["record_type"], r["record_id"]): r for r in seen}
-        rows = [row for key, row in fresh.items() if key not in known]
-        if rows:
-            db.session.execute(insert(ResyncSeen), rows)
+    return seen
+
+
+def _record_seen(peer: Peer, seen: list[dict[str, Any]]) -> None:
+    """During a full resync, note the records the page listed (once each)."""
+    if not seen:
+        return
+    known = set(
+        db.session.execute(
+            select(ResyncSeen.record_type, ResyncSeen.record_id).where(
+                ResyncSeen.peer_id == peer.id,
+                ResyncSeen.record_id.in_([row["record_id"] for row in seen]),
+            )
+        ).tuples()
+    )
+    fresh = {(r["record_type"], r["record_id"]): r for r in seen}
+    rows = [row for key, row in fresh.items() if key not in known]
+    if rows:
+        db.session.execute(insert(ResyncSeen), rows)
 
 
 def _prefetch(peer: Peer, changes: list[Any]) -> _PageState:
@@ -256,9 +275,10 @@ def _prefetch(peer: Peer, changes: list[Any]) -> _PageState:
             ids[records.REGIE].add(uuid.UUID(raw["data"]["regie_id"]))
         except (KeyError, TypeError, ValueError, AttributeError):
             continue
-    for record_type, wanted in ids.items():
-        if wanted:
-            records.load_many(record_type, wanted)
+    held = {
+        record_type: records.load_many(record_type, wanted) if wanted else {}
+        for record_type, wanted in ids.items()
+    }
     every = set().union(*ids.values())
     tombstones = db.session.scalars(
         select(ReplicaTombstone).where(ReplicaTombstone.record_id.in_(every))
@@ -272,6 +292,7 @@ def _prefetch(peer: Peer, changes: list[Any]) -> _PageState:
     return _PageState(
         tombstones={(t.record_type, t.record_id): t for t in tombstones},
         quarantined=set(quarantined),
+        held=held,
     )
 
 
@@ -291,7 +312,7 @@ def _apply_change(
             outcome = REMOVE[record_type](peer.instance_id, record_id)
             state.tombstones[record_type, record_id] = _bury(peer, change, tombstone)
         else:
-            outcome = _upsert(peer, change)
+            outcome = _upsert(peer, change, state)
             if tombstone is not None:
                 db.session.delete(tombstone)
                 del state.tombstones[record_type, record_id]
@@ -315,7 +336,7 @@ def _apply_change(
         )
 
 
-def _upsert(peer: Peer, change: dict[str, Any]) -> Applied:
+def _upsert(peer: Peer, change: dict[str, Any], state: _PageState) -> Applied:
     record_type = change["type"]
     if change["data"] is None:
         raise ValidationError({"data": ["an upsert needs data"]})
@@ -325,8 +346,15 @@ def _upsert(peer: Peer, change: dict[str, Any]) -> Applied:
     if record_type != records.REGIE:
         if data["regie"]["id"] != data["regie_id"]:
             raise ValidationError({"regie": ["must be the record's régie"]})
-        regie_replicas.apply_regie(peer.instance_id, data.pop("regie"))
-    _, outcome = APPLY[record_type](peer.instance_id, data)
+        regies = state.held[records.REGIE]
+        regie, _ = regie_replicas.apply_regie(peer.instance_id, data.pop("regie"), regies)
+        regies[regie.id] = regie
+        record, outcome = APPLY[record_type](
+            peer.instance_id, data, state.held[record_type], regie=regie
+        )
+    else:
+        record, outcome = APPLY[record_type](peer.instance_id, data, state.held[record_type])
+    state.held[record_type][record.id] = record
     return outcome
 
 

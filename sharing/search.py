@@ -54,6 +54,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     and_,
+    bindparam,
     column,
     delete,
     false,
@@ -134,6 +135,19 @@ _fts = table(
 )
 
 
+# The statements that write the index, built once (they run for every record saved).
+_FTS_INSERT = insert(_fts)
+_FTS_DELETE = delete(_fts).where(_fts.c.rowid == bindparam("rowid"))
+_PG_DELETE = delete(_index).where(
+    _index.c.kind == bindparam("kind"), _index.c.record_id == bindparam("record_id")
+)
+_pg_insert = pg_insert(_index)
+_PG_UPSERT = _pg_insert.on_conflict_do_update(
+    index_elements=["kind", "record_id"],
+    set_={"title": _pg_insert.excluded.title, "body": _pg_insert.excluded.body},
+)
+
+
 def is_index_table(name: str | None) -> bool:
     """Whether ``name`` is one of the search index's tables, which autogenerate must ignore."""
     return name in INDEX_TABLES
@@ -154,27 +168,20 @@ def analyze(text: str) -> str:
 
 def index_record(kind: str, record_id: uuid.UUID, title: str, body: str) -> None:
     """Put a record in the search index, or refresh it, in the current transaction."""
+    row = _row(kind, record_id, title, body)
     if _backend() == "postgresql":
-        stmt = pg_insert(_index).values(_row(kind, record_id, title, body))
-        db.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["kind", "record_id"],
-                set_={"title": stmt.excluded.title, "body": stmt.excluded.body},
-            )
-        )
-        return
-    remove_record(kind, record_id)
-    db.session.execute(insert(_fts).values(_row(kind, record_id, title, body)))
+        db.session.execute(_PG_UPSERT, [row])
+    else:
+        db.session.execute(_FTS_DELETE, {"rowid": row["rowid"]})
+        db.session.execute(_FTS_INSERT, [row])
 
 
 def remove_record(kind: str, record_id: uuid.UUID) -> None:
     """Take a record out of the search index, in the current transaction."""
     if _backend() == "postgresql":
-        db.session.execute(
-            delete(_index).where(_index.c.kind == kind, _index.c.record_id == record_id)
-        )
+        db.session.execute(_PG_DELETE, {"kind": kind, "record_id": record_id})
     else:  # FTS5 columns have no index: find the row by its rowid, not by a scan
-        db.session.execute(delete(_fts).where(_fts.c.rowid == fts_rowid(kind, record_id)))
+        db.session.execute(_FTS_DELETE, {"rowid": fts_rowid(kind, record_id)})
 
 
 def fts_rowid(kind: str, record_id: uuid.UUID) -> int:

@@ -2,6 +2,7 @@
 sync once the record's shape is checked (``federation.records``); the caller commits."""
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -31,13 +32,20 @@ FIELDS = (
 )
 
 
-def apply_resource(origin: uuid.UUID, data: dict[str, Any]) -> tuple[Resource, Applied]:
-    """Create or update the replica of a resource of a régie hosted by ``origin``."""
-    regie = db.session.get(Regie, data["regie_id"])
+def apply_resource(
+    origin: uuid.UUID,
+    data: dict[str, Any],
+    known: Mapping[uuid.UUID, Resource] | None = None,
+    regie: Regie | None = None,
+) -> tuple[Resource, Applied]:
+    """Create or update the replica of a resource of a régie hosted by ``origin``.
+    ``known``: the resources of the caller's batch already read, by id (absent: not here);
+    ``regie``: its régie, if the caller has it. Written at the caller's next flush."""
+    regie = regie if regie is not None else db.session.get(Regie, data["regie_id"])
     if regie is None:
         raise Invalid("Régie inconnue.", fields={"regie_id": ["Régie inconnue."]})
     require_origin(regie.origin_instance_id, origin, "La régie de ce matériel")
-    resource = db.session.get(Resource, data["id"])
+    resource = known.get(data["id"]) if known is not None else db.session.get(Resource, data["id"])
     if resource is not None:
         require_origin(resource.regie.origin_instance_id, origin, "Ce matériel")
         if data["version"] <= resource.version:
@@ -51,7 +59,6 @@ def apply_resource(origin: uuid.UUID, data: dict[str, Any]) -> tuple[Resource, A
     for name in FIELDS:
         setattr(resource, name, data[name])
     resource.version = data["version"]
-    db.session.flush()
     _index(resource)
     return resource, outcome
 

@@ -7,6 +7,7 @@ not here yet are marked pending until ``federation.blobs`` fetches them.
 """
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sharing import search
@@ -22,13 +23,20 @@ from sharing.replicas import Applied, require_origin
 FIELDS = ("title", "summary", "body", "type", "licence")
 
 
-def apply_document(origin: uuid.UUID, data: dict[str, Any]) -> tuple[Document, Applied]:
-    """Create or update the replica of a document of a régie hosted by ``origin``."""
-    regie = db.session.get(Regie, data["regie_id"])
+def apply_document(
+    origin: uuid.UUID,
+    data: dict[str, Any],
+    known: Mapping[uuid.UUID, Document] | None = None,
+    regie: Regie | None = None,
+) -> tuple[Document, Applied]:
+    """Create or update the replica of a document of a régie hosted by ``origin``.
+    ``known``: the documents of the caller's batch already read, by id (absent: not here);
+    ``regie``: its régie, if the caller has it."""
+    regie = regie if regie is not None else db.session.get(Regie, data["regie_id"])
     if regie is None:
         raise Invalid("Régie inconnue.", fields={"regie_id": ["Régie inconnue."]})
     require_origin(regie.origin_instance_id, origin, "La régie de ce document")
-    document = db.session.get(Document, data["id"])
+    document = known.get(data["id"]) if known is not None else db.session.get(Document, data["id"])
     if document is not None:
         require_origin(document.regie.origin_instance_id, origin, "Ce document")
         if data["version"] <= document.version:

@@ -2,6 +2,7 @@
 sync; the caller checked the record's shape (``federation.records``) and commits."""
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -17,9 +18,12 @@ from sharing.search import searchable
 FIELDS = ("name", "city", "postcode", "timezone", "contact_email", "contact_phone")
 
 
-def apply_regie(origin: uuid.UUID, data: dict[str, Any]) -> tuple[Regie, Applied]:
-    """Create or update the replica of a régie hosted by ``origin`` when ``data`` is newer."""
-    regie = db.session.get(Regie, data["id"])
+def apply_regie(
+    origin: uuid.UUID, data: dict[str, Any], known: Mapping[uuid.UUID, Regie] | None = None
+) -> tuple[Regie, Applied]:
+    """Create or update the replica of a régie hosted by ``origin`` when ``data`` is newer.
+    ``known``: the régies of the caller's batch already read, by id (absent: not here)."""
+    regie = known.get(data["id"]) if known is not None else db.session.get(Regie, data["id"])
     if regie is not None:
         require_origin(regie.origin_instance_id, origin, "Cette régie")
         if data["version"] <= regie.version:
@@ -33,8 +37,7 @@ def apply_regie(origin: uuid.UUID, data: dict[str, Any]) -> tuple[Regie, Applied
         setattr(regie, name, data.get(name))
     regie.version = data["version"]
     regie.search_text = searchable(regie.name, regie.city, regie.slug, regie.postcode)
-    db.session.flush()
-    return regie, outcome
+    return regie, outcome  # written at the caller's next flush (sync: once per page)
 
 
 def remove_regie(origin: uuid.UUID, regie_id: uuid.UUID) -> Applied:
