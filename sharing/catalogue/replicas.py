@@ -10,12 +10,10 @@ from sqlalchemy import select
 from sharing import search
 from sharing.catalogue.models import Resource, ResourceStatus
 from sharing.catalogue.services import _index
-from sharing.db import utcnow
-from sharing.errors import Invalid
 from sharing.extensions import db
 from sharing.loans.models import Booking
 from sharing.regies.models import Regie
-from sharing.replicas import Applied, require_origin
+from sharing.replicas import Applied, held_or_new, owning_regie, require_origin
 
 FIELDS = (
     "name",
@@ -41,20 +39,10 @@ def apply_resource(
     """Create or update the replica of a resource of a régie hosted by ``origin``.
     ``known``: the resources of the caller's batch already read, by id (absent: not here);
     ``regie``: its régie, if the caller has it. Written at the caller's next flush."""
-    regie = regie if regie is not None else db.session.get(Regie, data["regie_id"])
-    if regie is None:
-        raise Invalid("Régie inconnue.", fields={"regie_id": ["Régie inconnue."]})
-    require_origin(regie.origin_instance_id, origin, "La régie de ce matériel")
-    resource = known.get(data["id"]) if known is not None else db.session.get(Resource, data["id"])
-    if resource is not None:
-        require_origin(resource.regie.origin_instance_id, origin, "Ce matériel")
-        if data["version"] <= resource.version:
-            return resource, Applied.UNCHANGED
-        outcome = Applied.UPDATED
-    else:
-        resource = Resource(id=data["id"], created_at=data.get("created_at") or utcnow())
-        db.session.add(resource)
-        outcome = Applied.ADDED
+    regie = owning_regie(origin, data, regie, "La régie de ce matériel")
+    resource, outcome = held_or_new(Resource, origin, data, known, "Ce matériel")
+    if outcome is Applied.UNCHANGED:
+        return resource, outcome
     resource.regie = regie
     for name in FIELDS:
         setattr(resource, name, data[name])

@@ -12,13 +12,12 @@ from typing import Any
 
 from sharing import search
 from sharing.db import utcnow
-from sharing.errors import Invalid
 from sharing.extensions import db
 from sharing.library import files
 from sharing.library.models import SEARCH_KIND, Attachment, Document
 from sharing.library.services import _index, _snapshot
 from sharing.regies.models import Regie
-from sharing.replicas import Applied, require_origin
+from sharing.replicas import Applied, held_or_new, owning_regie, require_origin
 
 FIELDS = ("title", "summary", "body", "type", "licence")
 
@@ -32,20 +31,10 @@ def apply_document(
     """Create or update the replica of a document of a régie hosted by ``origin``.
     ``known``: the documents of the caller's batch already read, by id (absent: not here);
     ``regie``: its régie, if the caller has it."""
-    regie = regie if regie is not None else db.session.get(Regie, data["regie_id"])
-    if regie is None:
-        raise Invalid("Régie inconnue.", fields={"regie_id": ["Régie inconnue."]})
-    require_origin(regie.origin_instance_id, origin, "La régie de ce document")
-    document = known.get(data["id"]) if known is not None else db.session.get(Document, data["id"])
-    if document is not None:
-        require_origin(document.regie.origin_instance_id, origin, "Ce document")
-        if data["version"] <= document.version:
-            return document, Applied.UNCHANGED
-        outcome = Applied.UPDATED
-    else:
-        document = Document(id=data["id"], created_at=data.get("created_at") or utcnow())
-        db.session.add(document)
-        outcome = Applied.ADDED
+    regie = owning_regie(origin, data, regie, "La régie de ce document")
+    document, outcome = held_or_new(Document, origin, data, known, "Ce document")
+    if outcome is Applied.UNCHANGED:
+        return document, outcome
     document.regie = regie
     for name in FIELDS:
         setattr(document, name, data[name])
