@@ -44,11 +44,9 @@ def apply_document(
     document.deleted_at = None
     document.updated_at = utcnow()
     _replace_attachments(document, data["attachments"])
-    db.session.flush()
     _snapshot(document, None)
     _index(document)
-    db.session.flush()
-    return document, outcome
+    return document, outcome  # written at the caller's next flush (sync: once per page)
 
 
 def remove_document(origin: uuid.UUID, document_id: uuid.UUID) -> Applied:
