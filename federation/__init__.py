@@ -76,11 +76,9 @@ def _load_instance_id() -> None:
 def _new_epoch_after_restore(app: Flask, **_: object) -> None:
     """A restored database replays our change feed from older numbers: a new epoch makes
     every peer resync fully instead of trusting its cursor. The restore commits."""
-    from federation import feed
-    from federation.models import Instance
-    from sharing.extensions import db
+    from federation import feed, services
 
-    identity = db.session.scalar(select(Instance))
+    identity = services.get_identity()
     if identity is not None:
         feed.new_epoch(identity)
     app.config["INSTANCE_ID"] = None  # the restored identity is read again

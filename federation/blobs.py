@@ -1,7 +1,6 @@
 """Attachments' bytes as an origin serves them to its peers (docs/federation.md §10): only
 files referenced by a live document this instance owns, so a peer cannot probe the store."""
 
-import re
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,13 +11,13 @@ from sharing.library import files
 from sharing.library.models import Attachment, Document
 from sharing.regies.models import Regie
 
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
 
 def published_blob(sha256: str) -> Path:
     """Where the bytes of ``sha256`` are, if one of our live documents has them attached."""
-    if not SHA256.fullmatch(sha256):
-        raise NotFound("Aucun fichier publié n'a cette empreinte.")
+    try:
+        path = files.blob_path(sha256)
+    except ValueError:  # not a SHA-256
+        raise NotFound("Aucun fichier publié n'a cette empreinte.") from None
     referenced = db.session.scalar(
         select(Attachment.id)
         .join(Document)
@@ -31,7 +30,6 @@ def published_blob(sha256: str) -> Path:
         )
         .limit(1)
     )
-    path = files.blob_path(sha256)
     if referenced is None or not path.is_file():
         raise NotFound("Aucun fichier publié n'a cette empreinte.")
     return path

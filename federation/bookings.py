@@ -155,7 +155,7 @@ def receive_request(peer: Peer, body: Any) -> dict[str, Any]:
     try:
         regie, _ = apply_regie(peer.instance_id, regie_data)
         booking = loans.request_booking_for_peer(regie, data, data["request_id"])
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         # The same request, sent twice at once, won elsewhere (or its régie was created by
         # the other one): the first booking is the answer.

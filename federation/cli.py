@@ -191,7 +191,7 @@ def status() -> None:
             f"deleted {peer.records_deleted}, quarantined {peer.records_quarantined}, "
             f"rejected {peer.records_rejected}"
         )
-        for held in federation_sync.quarantined(peer, limit=10):
+        for held in services.list_quarantined(peer, limit=10):
             click.echo(
                 f"  quarantined {held.record_type} {held.record_id} v{held.version}: {held.error}"
             )

@@ -210,7 +210,8 @@ def parse_cursor(identity: Instance, since: str | None) -> int:
 def read_page(identity: Instance, since: str | None, limit: int = DEFAULT_PAGE) -> FeedPage:
     """The changes after ``since``, oldest first, each with its record's current state."""
     after = parse_cursor(identity, since)
-    head = db.session.scalar(select(FeedCounter.last_seq).where(FeedCounter.id == 1)) or 0
+    counter = db.session.get(FeedCounter, 1)  # read by parse_cursor already: no query
+    head = counter.last_seq if counter is not None else 0
     found = list(
         db.session.scalars(
             select(Change).where(Change.seq > after).order_by(Change.seq).limit(limit + 1)

@@ -52,10 +52,6 @@ class Instance(Base):
     created_at: Mapped[created_at]
 
     @property
-    def instance_id(self) -> uuid.UUID:
-        return self.id
-
-    @property
     def verifying_key(self) -> Ed25519PublicKey:
         return keys.decode_public_key(self.public_key)
 
@@ -93,7 +89,7 @@ class Peer(Base):
     previous_key_id: Mapped[str | None] = mapped_column(String(120))
     previous_public_key: Mapped[str | None] = mapped_column(String(64))
     previous_key_valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Sync state and counters, filled by the pull job (change feed, not built yet).
+    # Sync state and counters, kept by the pull job (federation.sync).
     epoch: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     cursor: Mapped[str | None] = mapped_column(String(100))
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,12 +8,11 @@ identity fields; fields a newer peer adds are ignored.
 """
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from sharing.catalogue.models import Resource, ResourceStatus
 from sharing.catalogue.schemas import ResourceArgs
@@ -102,23 +101,10 @@ DUMPERS: dict[str, Any] = {REGIE: dump_regie, RESOURCE: dump_resource, DOCUMENT:
 
 
 def load_many(record_type: str, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    """The records of one type by id, with what their dump reads, in one or two statements."""
+    """The records of one type by id, with what their dump reads (the models load a
+    record's régie, themes and tags with it)."""
     model: Any = MODELS[record_type]
-    stmt = select(model).where(model.id.in_(list(ids)))
-    if record_type == RESOURCE:
-        stmt = stmt.options(selectinload(Resource.regie))
-    elif record_type == DOCUMENT:
-        stmt = stmt.options(
-            selectinload(Document.regie),
-            selectinload(Document.theme_rows),
-            selectinload(Document.tag_rows),
-        )
-    return {record.id: record for record in db.session.scalars(stmt)}
-
-
-def batches(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    return {r.id: r for r in db.session.scalars(select(model).where(model.id.in_(list(ids))))}
 
 
 # Reading ----------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -18,7 +17,14 @@ from sqlalchemy.exc import IntegrityError
 
 from federation import keys, signing
 from federation.client import FederationClient, FederationError
-from federation.models import Instance, Peer, PeerKeyChange, SeenNonce, SignatureFailure
+from federation.models import (
+    Instance,
+    Peer,
+    PeerKeyChange,
+    QuarantinedRecord,
+    SeenNonce,
+    SignatureFailure,
+)
 from federation.schemas import InstanceDocumentArgs
 from sharing.audit import services as audit
 from sharing.db import utcnow
@@ -371,10 +377,18 @@ def _record_key_change(peer: Peer, document: PeerDocument, *, trigger: str) -> N
     )
 
 
-def list_key_changes(peer: Peer | None = None) -> list[PeerKeyChange]:
+def list_key_changes(peer: Peer | None = None, limit: int | None = None) -> list[PeerKeyChange]:
     stmt = select(PeerKeyChange).order_by(PeerKeyChange.at.desc(), PeerKeyChange.id.desc())
     if peer is not None:
         stmt = stmt.where(PeerKeyChange.peer_id == peer.id)
+    return list(db.session.scalars(stmt.limit(limit)))
+
+
+def list_quarantined(peer: Peer | None = None, limit: int = 50) -> list[QuarantinedRecord]:
+    """The records peers sent that failed our validation, latest first."""
+    stmt = select(QuarantinedRecord).order_by(QuarantinedRecord.at.desc()).limit(limit)
+    if peer is not None:
+        stmt = stmt.where(QuarantinedRecord.peer_id == peer.id)
     return list(db.session.scalars(stmt))
 
 
@@ -385,9 +399,6 @@ class PeerKeys:
     """``signing.KeyResolver`` over paired peers: the pinned key, the previous one during its
     grace period, and a refresh from the paired URL for an unknown key id whose instance part
     names an active peer (rate-limited)."""
-
-    def __init__(self, client_factory: Any = default_client):
-        self.client_factory = client_factory
 
     def resolve(self, key_id: str) -> signing.ResolvedKey | None:
         now = utcnow()
@@ -408,7 +419,7 @@ class PeerKeys:
         if peer is None or not self._may_refresh(peer, now):
             return None
         try:
-            refresh_peer_identity(peer, client=self.client_factory(), trigger="unknown_key")
+            refresh_peer_identity(peer, client=default_client(), trigger="unknown_key")
         except (Conflict, Invalid) as error:
             peer.last_error = f"identity refresh: {error.message}"
             peer.last_error_at = now

@@ -26,7 +26,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from federation import records
+from federation import feed, records, services
 from federation.client import FederationClient, FederationError
 from federation.models import Peer, QuarantinedRecord, ReplicaTombstone, ResyncSeen
 from sharing.catalogue import replicas as catalogue_replicas
@@ -483,8 +483,6 @@ def sync_peers(
 ) -> list[SyncReport]:
     """Pull every active peer (or the one at ``url``) once. Also purges what expired in our
     own feed (old tombstones) and in the replay cache."""
-    from federation import feed, services
-
     feed.purge_tombstones()
     services.purge_replay_cache()
     db.session.commit()
@@ -492,10 +490,3 @@ def sync_peers(
     return [
         sync_peer(peer, client, allow_mass_delete=allow_mass_delete, full=full) for peer in peers
     ]
-
-
-def quarantined(peer: Peer | None = None, limit: int = 50) -> list[QuarantinedRecord]:
-    stmt = select(QuarantinedRecord).order_by(QuarantinedRecord.at.desc()).limit(limit)
-    if peer is not None:
-        stmt = stmt.where(QuarantinedRecord.peer_id == peer.id)
-    return list(db.session.scalars(stmt))

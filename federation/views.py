@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from federation import services, sync
+from federation import services
 from federation.models import Peer, PeerKeyChange, QuarantinedRecord, SignatureFailure
 from sharing.extensions import db
 from sharing.web import INSTANCE_NAMES, require
@@ -60,9 +60,9 @@ def admin() -> Any:
     peers = [
         PeerReport(
             peer=peer,
-            quarantined=sync.quarantined(peer, limit=LATEST),
+            quarantined=services.list_quarantined(peer, limit=LATEST),
             failures=services.list_signature_failures(peer, limit=LATEST),
-            key_changes=services.list_key_changes(peer)[:LATEST],
+            key_changes=services.list_key_changes(peer, limit=LATEST),
         )
         for peer in services.list_peers(include_removed=True)
     ]

@@ -49,6 +49,7 @@ from flask_migrate import upgrade
 
 from sharing.db import utcnow
 from sharing.extensions import db
+from sharing.library.files import attachments_dir
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -96,12 +97,6 @@ class Manifest:
 
 
 # Where things are -------------------------------------------------------------------------
-
-
-def attachments_dir() -> Path:
-    """The blob store (the same rule as ``sharing.library.files.attachments_dir``)."""
-    configured = current_app.config.get("ATTACHMENTS_DIR")
-    return Path(configured or os.path.join(current_app.instance_path, "attachments"))
 
 
 def key_dir() -> Path:

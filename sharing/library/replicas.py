@@ -10,6 +10,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import update
+
 from sharing import search
 from sharing.db import utcnow
 from sharing.extensions import db
@@ -63,8 +65,12 @@ def remove_document(origin: uuid.UUID, document_id: uuid.UUID) -> Applied:
 
 def mark_arrived(sha256: str) -> int:
     """The bytes of ``sha256`` are in the store now: its pending attachments are not."""
-    pending = db.session.query(Attachment).filter_by(sha256=sha256, is_pending=True)
-    return pending.update({"is_pending": False}, synchronize_session=False)
+    arrived = db.session.execute(
+        update(Attachment)
+        .where(Attachment.sha256 == sha256, Attachment.is_pending.is_(True))
+        .values(is_pending=False)
+    )
+    return int(arrived.rowcount)  # type: ignore[attr-defined]
 
 
 def _replace_attachments(document: Document, described: list[dict[str, Any]]) -> None:
