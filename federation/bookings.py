@@ -168,7 +168,7 @@ def receive_request(peer: Peer, body: Any) -> dict[str, Any]:
 
 
 def _peer_booking_of_request(peer: Peer, request_id: uuid.UUID) -> Booking | None:
-    booking = db.session.scalar(select(Booking).where(Booking.request_id == request_id))
+    booking = loans.booking_of_request(request_id)
     if booking is not None and booking.borrower_regie.origin_instance_id != peer.instance_id:
         raise NotTheOrigin("Cette demande a été faite par une autre instance.")
     return booking
@@ -216,7 +216,7 @@ def receive_cancel(peer: Peer, booking_id: uuid.UUID, body: Any) -> dict[str, An
 def receive_status(peer: Peer, body: Any) -> dict[str, Any]:
     """The origin reports a booking's new state; applied if newer. The caller commits."""
     data = _load(BookingStateArgs(), body)
-    booking = db.session.scalar(select(Booking).where(Booking.request_id == data["request_id"]))
+    booking = loans.booking_of_request(data["request_id"])
     if booking is None:
         raise NotFound("Aucune demande ne porte cet identifiant.")
     applied = _apply_state(peer, booking, data)
@@ -274,11 +274,7 @@ class Forwarder:
 
 
 def _origin_peer(resource: Resource) -> Peer:
-    peer = db.session.scalar(
-        select(Peer).where(
-            Peer.instance_id == resource.regie.origin_instance_id, Peer.removed_at.is_(None)
-        )
-    )
+    peer = services.active_peer(resource.regie.origin_instance_id)
     if peer is None:
         raise Conflict(
             "L'instance propriétaire de ce matériel n'est plus appairée avec la nôtre.",
@@ -318,14 +314,10 @@ def _queue_status_reports(session: Session, _context: Any, _instances: Any) -> N
         with session.no_autoflush:
             if obj.is_remote:  # our own forwarded request, not a peer's
                 continue
-            peer_id = session.scalar(
-                select(Peer.id).where(
-                    Peer.instance_id == obj.borrower_regie.origin_instance_id,
-                    Peer.removed_at.is_(None),
-                )
-            )
-        if peer_id is None:
+            peer = services.active_peer(obj.borrower_regie.origin_instance_id)
+        if peer is None:
             continue
+        peer_id = peer.id
         payload = {
             "request_id": str(obj.request_id),
             "booking_id": str(obj.id),

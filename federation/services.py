@@ -442,6 +442,11 @@ def peer_for_key_id(key_id: str) -> Peer | None:
         instance_id = uuid.UUID(keys.instance_id_of_key_id(key_id))
     except ValueError:
         return None
+    return active_peer(instance_id)
+
+
+def active_peer(instance_id: uuid.UUID | None) -> Peer | None:
+    """The peer with this instance id, unless it was removed."""
     return db.session.scalar(
         select(Peer).where(Peer.instance_id == instance_id, Peer.removed_at.is_(None))
     )

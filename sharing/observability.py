@@ -50,6 +50,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sharing.db import UTCDateTime
 from sharing.errors import NotFound
 from sharing.extensions import db
+from sharing.loans import queries as loans_queries
 from sharing.security import bearer_token, public
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -148,10 +149,12 @@ def _finish_request(response: Response) -> Response:
     endpoint = request.endpoint or "none"
     method = request.method if request.method in _METHODS else "other"
     status_class = f"{response.status_code // 100}xx"
-    path = safe_path()
     if endpoint != "observability.metrics":  # Prometheus' own polling is not traffic
         REQUESTS.labels(endpoint, method, status_class).inc()
         LATENCY.labels(endpoint, method, status_class).observe(duration)
+    if not access_log.isEnabledFor(logging.INFO):
+        return response  # the access line would be dropped: do not build it
+    path = safe_path()
     access_log.info(
         "%s %s %s",
         request.method,
@@ -234,7 +237,6 @@ LATENCY = Histogram(
     registry=_REGISTRY,
 )
 
-_bookings = sa.table("bookings", sa.column("status", sa.String))
 _peers = sa.table(
     "federation_peers",
     sa.column("url", sa.String),
@@ -312,9 +314,7 @@ class DatabaseCollector(Collector):
             "sharing_bookings", "Bookings on this instance, by status.", labels=["status"]
         )
         try:
-            counts = db.session.execute(
-                sa.select(_bookings.c.status, sa.func.count()).group_by(_bookings.c.status)
-            ).all()
+            counts = db.session.execute(loans_queries.booking_status_counts()).all()
         except SQLAlchemyError:
             db.session.rollback()
             counts = []

@@ -127,8 +127,8 @@ class Booking(Base):
     def can_become(self, status: BookingStatus) -> bool:
         return status in TRANSITIONS.get(self.status, set())
 
-    def transition(self, to: BookingStatus, by: User | None, note: str = "") -> None:
-        """Move to ``to`` if the lifecycle allows it, and record who did it."""
+    def require_transition(self, to: BookingStatus) -> None:
+        """409 ``invalid_transition`` unless the lifecycle allows moving to ``to``."""
         if not self.can_become(to):
             raise Conflict(
                 f"Impossible de passer de « {STATUS_LABELS[self.status]} » "
@@ -136,6 +136,15 @@ class Booking(Base):
                 code="invalid_transition",
                 details={"from": self.status.value, "to": to.value},
             )
+
+    def transition(self, to: BookingStatus, by: User | None, note: str = "") -> None:
+        """Move to ``to`` if the lifecycle allows it, and record who did it."""
+        self.require_transition(to)
+        self.record_move(to, by, note)
+
+    def record_move(self, to: BookingStatus, by: User | None, note: str = "") -> None:
+        """Record a move to ``to`` without asking the lifecycle: for the status another
+        instance, which decides the booking, reports."""
         self.history.append(
             BookingEvent(by=by, from_status=self.status, to_status=to, note=note, at=utcnow())
         )

@@ -11,6 +11,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
+    func,
     literal,
     or_,
     select,
@@ -210,3 +211,13 @@ def overdue_loans(regie_id: uuid.UUID, now: datetime) -> Select[Any]:
         )
         .order_by(Booking.ends_at, Booking.id)
     )
+
+
+def booking_of_request(request_id: uuid.UUID) -> Select[tuple[Booking]]:
+    """The booking carrying a cross-instance ``request_id`` (unique)."""
+    return select(Booking).where(Booking.request_id == request_id)
+
+
+def booking_status_counts() -> Select[tuple[BookingStatus, int]]:
+    """How many bookings are in each status."""
+    return select(Booking.status, func.count()).group_by(Booking.status)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 
 from sharing.accounts.models import User
@@ -81,7 +81,7 @@ def _hold_slot(
     if the period is taken, otherwise a request holding the slot."""
     starts_at, ends_at = data["starts_at"], data["ends_at"]
     _check_available(lock_resource_status(resource.id))  # it may have changed meanwhile
-    if request_id is not None and (known := _booking_of_request(request_id)) is not None:
+    if request_id is not None and (known := booking_of_request(request_id)) is not None:
         return known  # the same request again, which won the lock first: its answer
     _refuse_conflicts_expire_stale(resource.id, starts_at, ends_at, now)
 
@@ -410,8 +410,7 @@ def send_waiting_messages(booking: Booking) -> None:
 def _ask_origin_to_cancel(booking: Booking, reason: str) -> Booking:
     """Cancelling a booking another instance decides is a request to it; its answer (or its
     later report) changes the status."""
-    if not booking.can_become(BookingStatus.CANCELLED):
-        booking.transition(BookingStatus.CANCELLED, None)  # raises invalid_transition
+    booking.require_transition(BookingStatus.CANCELLED)
     if booking.cancel_requested_at is None:
         booking.cancel_requested_at = utcnow()
         db.session.flush()
@@ -435,13 +434,7 @@ def apply_origin_status(
     booking.remote_booking_id = remote_booking_id
     booking.remote_version = version
     if status != booking.status:
-        booking.history.append(
-            BookingEvent(
-                by=None, from_status=booking.status, to_status=status, note=note, at=utcnow()
-            )
-        )
-        booking.status = status
-        booking.sequence += 1
+        booking.record_move(status, None, note)
         if status in (BookingStatus.APPROVED, BookingStatus.DECLINED, BookingStatus.EXPIRED):
             notifications.booking_decided(booking)
     if status not in ACTIVE_STATUSES:
@@ -473,7 +466,7 @@ def request_booking_for_peer(
     the no-overlap guarantee of a local request, without a user. The same ``request_id``
     gives the same booking, whenever it comes again."""
     now = now or utcnow()
-    if (known := _booking_of_request(request_id)) is not None:
+    if (known := booking_of_request(request_id)) is not None:
         return known
     resource = get_resource(data["resource_id"])
     if not resource.is_local:
@@ -492,5 +485,6 @@ def cancel_booking_for_peer(booking: Booking, reason: str = "") -> Booking:
     return booking
 
 
-def _booking_of_request(request_id: uuid.UUID) -> Booking | None:
-    return db.session.scalar(select(Booking).where(Booking.request_id == request_id))
+def booking_of_request(request_id: uuid.UUID) -> Booking | None:
+    """The booking a peer's ``request_id`` made (here or, for a forwarded one, there)."""
+    return db.session.scalar(queries.booking_of_request(request_id))
