@@ -17,6 +17,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 
 from sharing.accounts.permissions import can_create_user, can_list_users
+from sharing.audit.permissions import can_read_audit_log
 from sharing.catalogue.models import CATEGORIES, CONDITION_LABELS, STATUS_LABELS
 from sharing.catalogue.permissions import (
     can_create_resource,
@@ -455,6 +456,7 @@ def init_app(app: Flask) -> None:
         can_edit_document=can_edit_document,
         can_attach_to_document=can_attach_to_document,
         can_delete_document=can_delete_document,
+        can_read_audit_log=can_read_audit_log,
         page_url=page_url,
         period=period,
         instance_names=instance_names,

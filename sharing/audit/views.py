@@ -3,22 +3,15 @@
 from typing import Any
 
 from flask import Blueprint, render_template
-from flask.blueprints import BlueprintSetupState
 from flask_login import current_user, login_required
 
 from sharing.audit import services
 from sharing.audit.models import ACTION_LABELS
-from sharing.audit.permissions import can_read_audit_log
 from sharing.audit.schemas import AuditListArgs
 from sharing.http import paginate
 from sharing.web import query_args
 
 bp = Blueprint("audit", __name__, template_folder="templates")
-
-
-@bp.record_once
-def _template_helpers(state: BlueprintSetupState) -> None:
-    state.app.jinja_env.globals.update(can_read_audit_log=can_read_audit_log)
 
 
 @bp.get("/admin/journal")

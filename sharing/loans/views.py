@@ -310,6 +310,17 @@ def _resource_page(resource: Resource, status: int, **forms: dict[str, Any]) -> 
     return render_template("catalogue/resource.html", resource=resource, **panel), status
 
 
+def _refused(resource: Any, error: Conflict, conflicts: Any) -> Any:
+    """The resource page again, 409, with the refusal and the busy periods."""
+    refused = {
+        "values": request.form,
+        "errors": {},
+        "conflict": error.message,
+        "conflicts": conflicts,
+    }
+    return _resource_page(resource, 409, booking=refused)
+
+
 def _conflicts(error: Conflict) -> list[dict[str, Any]]:
     """The busy periods of a ``booking_conflict``, as datetimes to show in local time."""
     return [
@@ -342,25 +353,13 @@ def request_booking(resource_id: uuid.UUID) -> Any:
         conflicts = _conflicts(error)
         if not conflicts and data:  # the database's own guard answered: look the periods up
             conflicts = services.availability(resource, data["starts_at"], data["ends_at"])
-        refused = {
-            "values": request.form,
-            "errors": {},
-            "conflict": error.message,
-            "conflicts": conflicts,
-        }
-        return _resource_page(resource, 409, booking=refused)
+        return _refused(resource, error, conflicts)
     db.session.commit()
     if booking.status == BookingStatus.FORWARDING:
         try:
             services.send_waiting_messages(booking)  # the owner's instance decides
         except Conflict as error:
-            refused = {
-                "values": request.form,
-                "errors": {},
-                "conflict": error.message,
-                "conflicts": _conflicts(error),
-            }
-            return _resource_page(resource, 409, booking=refused)
+            return _refused(resource, error, _conflicts(error))
         except Invalid as error:
             flash(_error_text(error), "error")
             return _resource_page(resource, 422, booking={"values": request.form, "errors": {}})
