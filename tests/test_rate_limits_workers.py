@@ -222,13 +222,17 @@ def test_the_limit_holds_whichever_worker_answers(
             return post_json(gunicorn.url + path, {"email": user.email, "password": "mauvais"})
 
     first = [attempt() for _ in range(LIMIT)]
-    after = in_parallel(6 * 6, attempt)
+    after: list[int] = []
+    for _ in range(5):  # the kernel may give one round's connections all to one worker
+        after += in_parallel(6 * 6, attempt)
+        answered = gunicorn.answers(path, LIMIT + len(after))
+        refusing_workers = {pid for pid, status in answered if status == 429}
+        if len(refusing_workers) >= 2:
+            break
 
     assert first == [refused_before_limit] * LIMIT
     assert set(after) == {429}, after
-    answered = gunicorn.answers(path, LIMIT + len(after))
     assert sorted(status for _, status in answered) == sorted(first + after)
-    refusing_workers = {pid for pid, status in answered if status == 429}
     assert len(refusing_workers) >= 2, (
         f"every refusal came from one worker {refusing_workers}: not a test of sharing"
     )
