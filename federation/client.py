@@ -85,6 +85,14 @@ class HttpTransport:
             connection.close()
 
 
+@dataclass(frozen=True)
+class PreparedRequest:
+    method: str
+    url: str  # canonical
+    headers: dict[str, str]
+    body: bytes | None
+
+
 class FederationError(Exception):
     """A peer could not be reached or did not answer as the protocol says."""
 
@@ -135,6 +143,13 @@ class FederationClient:
         signed: bool = True,
     ) -> HttpResponse:
         """Send a request (signed unless told otherwise); FederationError unless 2xx."""
+        return self.send(self.prepare(method, url, json_body=json_body, signed=signed))
+
+    def prepare(
+        self, method: str, url: str, *, json_body: Any = None, signed: bool = True
+    ) -> PreparedRequest:
+        """A request ready to ``send``: its URL checked, its body encoded, signed unless told
+        otherwise (which reads our key, so it needs the application)."""
         try:
             url = signing.canonical_url(url)
         except ValueError as error:
@@ -163,8 +178,14 @@ class FederationClient:
                     ttl_seconds=self.signature_ttl,
                 )
             )
+        return PreparedRequest(method, url, headers, body)
+
+    def send(self, request: PreparedRequest) -> HttpResponse:
+        """Send a prepared request; FederationError unless the answer is 2xx. Only the
+        network is used: a thread without the application may send."""
+        method, url = request.method, request.url
         try:
-            response = self.transport.send(method, url, headers, body, self.timeout)
+            response = self.transport.send(method, url, request.headers, request.body, self.timeout)
         except OSError as error:
             raise FederationError(f"{url} is unreachable: {error}") from None
         if not 200 <= response.status < 300:

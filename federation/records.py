@@ -7,11 +7,12 @@ The load schemas are the API's own input schemas (the same rules as a local edit
 identity fields; fields a newer peer adds are ignored.
 """
 
+import json
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from sharing.catalogue.models import Resource, ResourceStatus
@@ -126,13 +127,14 @@ class RegieRecord(_Identity, RegieArgs):
 
 
 class ResourceRecord(_Identity, ResourceArgs):
-    """A resource: its status may be any (a retired resource stays listed at its origin)."""
+    """A resource: its status may be any (a retired resource stays listed at its origin).
+    Its ``regie`` is checked by ``RecordReader``."""
 
     class Meta:
         unknown = EXCLUDE
 
     regie_id = fields.UUID(required=True)
-    regie = fields.Nested(RegieRecord, required=True)
+    regie = fields.Dict(required=True)
     status = fields.Enum(ResourceStatus, by_value=True, required=True)
     created_at = Timestamp(load_default=None)
 
@@ -148,11 +150,13 @@ class AttachmentRecord(Schema):
 
 
 class DocumentRecord(_Identity, DocumentArgs):
+    """A document. Its ``regie`` is checked by ``RecordReader``."""
+
     class Meta:
         unknown = EXCLUDE
 
     regie_id = fields.UUID(required=True)
-    regie = fields.Nested(RegieRecord, required=True)
+    regie = fields.Dict(required=True)
     attachments = fields.List(
         fields.Nested(AttachmentRecord), load_default=list, validate=validate.Length(max=100)
     )
@@ -164,3 +168,27 @@ LOADERS: dict[str, Schema] = {
     RESOURCE: ResourceRecord(),
     DOCUMENT: DocumentRecord(),
 }
+
+
+class RecordReader:
+    """Checks the records of a page with ``LOADERS``. The régie that resources and documents
+    embed is the same in many records of a page: each distinct one is checked once."""
+
+    def __init__(self) -> None:
+        self._regies: dict[str, dict[str, Any]] = {}
+
+    def load(self, record_type: str, data: Any) -> dict[str, Any]:
+        """The record ``data`` checked and converted; ValidationError if it is not valid."""
+        record: dict[str, Any] = LOADERS[record_type].load(data)
+        if record_type != REGIE:
+            record["regie"] = self._regie(record["regie"])
+        return record
+
+    def _regie(self, data: dict[str, Any]) -> dict[str, Any]:
+        key = json.dumps(data, sort_keys=True)
+        if key not in self._regies:
+            try:
+                self._regies[key] = LOADERS[REGIE].load(data)
+            except ValidationError as error:
+                raise ValidationError({"regie": error.messages}) from None
+        return dict(self._regies[key])

@@ -17,6 +17,8 @@ administrator (``flask federation sync --peer URL --allow-mass-delete``).
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -27,8 +29,9 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from federation import feed, records, services
-from federation.client import FederationClient, FederationError
+from federation.client import FederationClient, FederationError, HttpResponse
 from federation.models import Peer, QuarantinedRecord, ReplicaTombstone, ResyncSeen
+from sharing import search
 from sharing.catalogue import replicas as catalogue_replicas
 from sharing.catalogue.models import Resource
 from sharing.db import utcnow
@@ -121,8 +124,9 @@ def sync_peer(
     try:
         if full:
             _start_resync(peer, "asked for")
-        while _pull_one_page(peer, client, report, allow_mass_delete=allow_mass_delete):
-            pass
+        with _ReadAhead(client) as pages:
+            while _pull_one_page(peer, pages, report, allow_mass_delete=allow_mass_delete):
+                pass
         report.blobs_fetched = fetch_pending_blobs(peer, client)
     except (FederationError, SyncStopped) as error:
         db.session.rollback()
@@ -135,11 +139,38 @@ def sync_peer(
     return report
 
 
+class _ReadAhead:
+    """Fetches feed pages, the next one in a thread while the caller applies this one: the
+    peer prepares it meanwhile. The page read ahead is used only if the caller then asks for
+    the same URL (the cursor it committed is the page's ``next``), else it is dropped."""
+
+    def __init__(self, client: FederationClient):
+        self.client = client
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-read-ahead")
+        self._ahead: tuple[str, Future[HttpResponse]] | None = None
+
+    def __enter__(self) -> "_ReadAhead":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def get(self, url: str) -> HttpResponse:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == url:
+            return ahead[1].result()
+        return self.client.request("GET", url)
+
+    def read_ahead(self, url: str) -> None:
+        request = self.client.prepare("GET", url)  # signed here: that needs the application
+        self._ahead = (url, self._pool.submit(self.client.send, request))
+
+
 def _pull_one_page(
-    peer: Peer, client: FederationClient, report: SyncReport, *, allow_mass_delete: bool
+    peer: Peer, pages: _ReadAhead, report: SyncReport, *, allow_mass_delete: bool
 ) -> bool:
     """Fetch, apply and commit the next page; whether there is more to pull."""
-    page = _fetch_page(peer, client)
+    page = _fetch_page(peer, pages)
     if page is None:  # the cursor was refused: a full resync starts from the beginning
         return True
     if peer.epoch is not None and page["epoch"] != peer.epoch and peer.cursor:
@@ -148,6 +179,8 @@ def _pull_one_page(
     changes = page["changes"]
     if page["has_more"] and not changes:
         raise SyncStopped(f"{peer.url}: a page without changes says there are more")
+    if page["has_more"]:
+        pages.read_ahead(_page_url(peer, page["next"]))
     before = dict(report.counts)
     try:
         _apply_changes(peer, changes, report, careful=False)
@@ -166,12 +199,16 @@ def _pull_one_page(
     return bool(page["has_more"])
 
 
-def _fetch_page(peer: Peer, client: FederationClient) -> dict[str, Any] | None:
-    query = {"limit": current_app.config["FEDERATION_PAGE_SIZE"]}
-    if peer.cursor:
-        query["since"] = peer.cursor
+def _page_url(peer: Peer, cursor: str | None) -> str:
+    query: dict[str, Any] = {"limit": current_app.config["FEDERATION_PAGE_SIZE"]}
+    if cursor:
+        query["since"] = cursor
+    return f"{peer.url}{CHANGES_PATH}?{urlencode(query)}"
+
+
+def _fetch_page(peer: Peer, pages: _ReadAhead) -> dict[str, Any] | None:
     try:
-        response = client.request("GET", f"{peer.url}{CHANGES_PATH}?{urlencode(query)}")
+        response = pages.get(_page_url(peer, peer.cursor))
     except FederationError as error:
         if error.status == 410 and error.code == "cursor_expired":
             _start_resync(peer, "cursor_expired")
@@ -207,13 +244,15 @@ class _PageState:
     quarantined: set[tuple[str, str]]
     # The page's records held here, by type and id: absent means not held (no lookup).
     held: dict[str, dict[uuid.UUID, Any]]
+    reader: records.RecordReader = field(default_factory=records.RecordReader)
 
 
 def _apply_changes(peer: Peer, changes: list[Any], report: SyncReport, *, careful: bool) -> None:
-    """Apply a page's changes; the records are written by one flush at the end (each one in
-    its savepoint when ``careful``), not one flush per record."""
+    """Apply a page's changes; the records are written by one flush at the end, and their
+    search index rows together (each record in its savepoint, with its index rows, when
+    ``careful``), not one flush per record."""
     state = _prefetch(peer, changes)
-    with db.session.no_autoflush:
+    with db.session.no_autoflush, nullcontext() if careful else search.deferred():
         seen = _apply_each(peer, changes, report, state, careful=careful)
     db.session.flush()
     _record_seen(peer, seen)
@@ -340,7 +379,7 @@ def _upsert(peer: Peer, change: dict[str, Any], state: _PageState) -> Applied:
     record_type = change["type"]
     if change["data"] is None:
         raise ValidationError({"data": ["an upsert needs data"]})
-    data: dict[str, Any] = records.LOADERS[record_type].load(change["data"])
+    data = state.reader.load(record_type, change["data"])
     if data["id"] != change["id"] or data["version"] != change["version"]:
         raise ValidationError({"data": ["id and version must be the change's"]})
     if record_type != records.REGIE:

@@ -32,6 +32,7 @@ same snippet. The régie list still uses the older folded LIKE matching (``fold`
 ``matches_all_words``): a small table, searched by name and town.
 """
 
+import contextlib
 import functools
 import hashlib
 import html
@@ -40,7 +41,7 @@ import re
 import threading
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import snowballstemmer
@@ -113,6 +114,8 @@ _ELISION = re.compile(r"\b(?:qu|[cdjlmnst])'(?=[^\W_])")
 _WORD = re.compile(r"[^\W_]+")
 
 _local = threading.local()
+# The session's index changes waiting for the end of a ``deferred`` block.
+_PENDING = "search_index_pending"
 
 Loader = Callable[[], Iterable[tuple[uuid.UUID, str, str]]]
 _loaders: dict[str, Loader] = {}
@@ -137,7 +140,7 @@ _fts = table(
 
 # The statements that write the index, built once (they run for every record saved).
 _FTS_INSERT = insert(_fts)
-_FTS_DELETE = delete(_fts).where(_fts.c.rowid == bindparam("rowid"))
+_FTS_DELETE = delete(_fts).where(_fts.c.rowid.in_(bindparam("rowids", expanding=True)))
 _PG_DELETE = delete(_index).where(
     _index.c.kind == bindparam("kind"), _index.c.record_id == bindparam("record_id")
 )
@@ -169,19 +172,56 @@ def analyze(text: str) -> str:
 def index_record(kind: str, record_id: uuid.UUID, title: str, body: str) -> None:
     """Put a record in the search index, or refresh it, in the current transaction."""
     row = _row(kind, record_id, title, body)
-    if _backend() == "postgresql":
-        db.session.execute(_PG_UPSERT, [row])
+    pending = db.session.info.get(_PENDING)
+    if pending is not None:
+        pending[kind, record_id] = row
     else:
-        db.session.execute(_FTS_DELETE, {"rowid": row["rowid"]})
-        db.session.execute(_FTS_INSERT, [row])
+        _write({(kind, record_id): row})
 
 
 def remove_record(kind: str, record_id: uuid.UUID) -> None:
     """Take a record out of the search index, in the current transaction."""
+    pending = db.session.info.get(_PENDING)
+    if pending is not None:
+        pending[kind, record_id] = None
+    else:
+        _write({(kind, record_id): None})
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Index changes made inside the block are written at its end, a few statements for
+    all of them instead of one or two per record: for a writer of many records at once (the
+    federation sync applies a page of them). The last change of a record wins; the block's
+    own queries do not see them yet."""
+    if db.session.info.get(_PENDING) is not None:
+        yield  # already deferred by an outer block, which writes everything
+        return
+    pending: dict[tuple[str, uuid.UUID], dict[str, Any] | None] = {}
+    db.session.info[_PENDING] = pending
+    try:
+        yield
+    finally:
+        del db.session.info[_PENDING]
+    _write(pending)
+
+
+def _write(changes: dict[tuple[str, uuid.UUID], dict[str, Any] | None]) -> None:
+    """Write index rows (a record's new row, or None to remove it) by record."""
+    rows = [row for row in changes.values() if row is not None]
     if _backend() == "postgresql":
-        db.session.execute(_PG_DELETE, {"kind": kind, "record_id": record_id})
-    else:  # FTS5 columns have no index: find the row by its rowid, not by a scan
-        db.session.execute(_FTS_DELETE, {"rowid": fts_rowid(kind, record_id)})
+        removed = [{"kind": k, "record_id": r} for (k, r), row in changes.items() if row is None]
+        if removed:
+            db.session.execute(_PG_DELETE, removed)
+        if rows:
+            db.session.execute(_PG_UPSERT, rows)
+        return
+    # FTS5 columns have no index: rows are found by their rowid, not by a scan.
+    rowids = [fts_rowid(kind, record_id) for kind, record_id in changes]
+    for start in range(0, len(rowids), 500):  # SQLite takes a limited number of parameters
+        db.session.execute(_FTS_DELETE, {"rowids": rowids[start : start + 500]})
+    if rows:
+        db.session.execute(_FTS_INSERT, rows)
 
 
 def fts_rowid(kind: str, record_id: uuid.UUID) -> int:
