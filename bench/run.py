@@ -481,6 +481,7 @@ def _full_text_statement(
         raise RuntimeError(f"{path}: {status}, {len(found)} statements on the search index")
     return found[0]
 
+
 PAGES = ("catalogue", "resource", "library")
 
 

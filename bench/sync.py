@@ -31,6 +31,7 @@ process's: interpreter, application and sync.
 
 from __future__ import annotations
 
+import gc
 import http.client
 import json
 import logging
@@ -940,6 +941,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     """One measure on the replica ``spec["db"]`` (see ``run_worker``)."""
     began = time.perf_counter()
     app = instance_app(spec["db"], Path(spec["keys"]), spec["base_url"])
+    gc.freeze()  # as wsgi.py does once the application is built, for `flask` commands too
     result: dict[str, Any] = {"mode": spec["mode"]}
     with app.app_context():
         from federation import services

@@ -9,7 +9,9 @@ the database counts them for the facets with a GROUP BY. Deleting a document onl
 
 import enum
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -37,6 +39,11 @@ THEMES: dict[str, str] = {
 SEARCH_KIND = "document"
 
 _THEME_ORDER = {slug: index for index, slug in enumerate(THEMES)}
+
+
+def in_theme_order(slugs: Iterable[str]) -> list[str]:
+    """Slugs in the vocabulary's order, so that the same set always reads the same."""
+    return sorted(slugs, key=lambda slug: _THEME_ORDER.get(slug, len(THEMES)))
 
 
 class DocumentType(enum.StrEnum):
@@ -90,7 +97,32 @@ class DocumentTag(Base):
     tag: Mapped[str] = mapped_column(String(50), primary_key=True, index=True)
 
 
-class Document(Base):
+class Labels:
+    """What a document's type, licence and themes read as: for ``Document`` and for the
+    lighter rows that result lists read (``library.services.DocumentHit``)."""
+
+    type: "DocumentType"
+    licence: str
+
+    if TYPE_CHECKING:
+
+        @property
+        def themes(self) -> list[str]: ...
+
+    @property
+    def theme_labels(self) -> list[str]:
+        return [THEMES.get(slug, slug) for slug in self.themes]
+
+    @property
+    def type_label(self) -> str:
+        return TYPE_LABELS[self.type]
+
+    @property
+    def licence_label(self) -> str:
+        return LICENCES.get(self.licence, self.licence)
+
+
+class Document(Labels, Base):
     """A best-practice document written by one régie, in its current version."""
 
     __tablename__ = "documents"
@@ -125,27 +157,11 @@ class Document(Base):
 
     @property
     def themes(self) -> list[str]:
-        """Slugs in the vocabulary's order, so that the same set always reads the same."""
-        return sorted(
-            (row.theme for row in self.theme_rows),
-            key=lambda slug: _THEME_ORDER.get(slug, len(THEMES)),
-        )
+        return in_theme_order(row.theme for row in self.theme_rows)
 
     @property
     def tags(self) -> list[str]:
         return sorted(row.tag for row in self.tag_rows)
-
-    @property
-    def theme_labels(self) -> list[str]:
-        return [THEMES.get(slug, slug) for slug in self.themes]
-
-    @property
-    def type_label(self) -> str:
-        return TYPE_LABELS[self.type]
-
-    @property
-    def licence_label(self) -> str:
-        return LICENCES.get(self.licence, self.licence)
 
     @property
     def is_local(self) -> bool:

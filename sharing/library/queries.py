@@ -152,3 +152,33 @@ def _only(values: dict[str, Any], kept: Any) -> list[Any]:
         (column if column is kept else cast(null(), column.type)).label(name)
         for name, column in values.items()
     ]
+
+
+def listed(ids: list[uuid.UUID]) -> tuple[Select[Any], Select[Any], Select[Any]]:
+    """What a result list shows of the documents ``ids`` (and their body, for snippets), read
+    as rows rather than ORM objects since every search reads a page of them: their columns
+    and their régie's, then ``(document_id, theme)`` and ``(document_id, tag)`` rows."""
+    documents = (
+        select(
+            Document.id,
+            Document.title,
+            Document.summary,
+            Document.body,
+            Document.type,
+            Document.licence,
+            Document.version,
+            Document.created_at,
+            Document.updated_at,
+            Regie.id.label("regie_id"),
+            Regie.name.label("regie_name"),
+            Regie.slug.label("regie_slug"),
+            Regie.origin_instance_id,
+        )
+        .join(Document.regie)
+        .where(Document.id.in_(ids), Document.deleted_at.is_(None))
+    )
+    themes = select(DocumentTheme.document_id, DocumentTheme.theme).where(
+        DocumentTheme.document_id.in_(ids)
+    )
+    tags = select(DocumentTag.document_id, DocumentTag.tag).where(DocumentTag.document_id.in_(ids))
+    return documents, themes, tags

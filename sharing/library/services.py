@@ -5,11 +5,11 @@ import difflib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload
 
 from sharing import search
 from sharing.accounts.models import User
@@ -25,6 +25,8 @@ from sharing.library.models import (
     Document,
     DocumentType,
     DocumentVersion,
+    Labels,
+    in_theme_order,
 )
 from sharing.library.permissions import (
     can_attach_to_document,
@@ -100,16 +102,41 @@ def delete_document(actor: User, document: Document) -> None:
     db.session.flush()
 
 
-@dataclass
-class DocumentHit:
-    """A document in a result list, with its highlighted snippet when the list was searched;
-    it reads like the document itself."""
+@dataclass(frozen=True)
+class RegieRef:
+    """The régie of a document in a result list: what the list shows of it."""
 
-    document: Document
+    id: uuid.UUID
+    name: str
+    slug: str
+    origin_instance_id: uuid.UUID | None
+
+    @property
+    def is_local(self) -> bool:
+        return self.origin_instance_id is None
+
+
+@dataclass
+class DocumentHit(Labels):
+    """A document in a result list (what lists show of it), with its highlighted snippet
+    when the list was searched."""
+
+    id: uuid.UUID
+    regie: RegieRef
+    title: str
+    summary: str
+    type: DocumentType
+    licence: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    themes: list[str]
+    tags: list[str]
     snippet: str | None = None
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.document, name)
+    @property
+    def regie_id(self) -> uuid.UUID:
+        return self.regie.id
 
 
 @dataclass
@@ -123,7 +150,7 @@ def search_library(page: int = 1, per_page: int = 50, **filters: Any) -> Library
     """One page of the filtered library, snippets when searched, and the facet counts of the
     whole result (every page), counted by the database. One statement finds the documents
     (with ``q``, one full-text match, capped at ``queries.CANDIDATES``), cuts the page and
-    counts the total and the facets; a second reads the page's documents."""
+    counts the total and the facets; three small ones read the page's documents."""
     q = (filters.get("q") or "").strip()
     filtered = queries.candidates(**filters)
     positions: dict[int, uuid.UUID] = {}
@@ -134,12 +161,7 @@ def search_library(page: int = 1, per_page: int = 50, **filters: Any) -> Library
         else:
             facets[row.facet][_facet_key(row._mapping[row.facet])] = row.documents
     ids = [positions[position] for position in sorted(positions)]
-    # Attachments are not listed: leave them to be loaded if something asks.
-    read = select(Document).where(Document.id.in_(ids)).options(lazyload(Document.attachments))
-    documents = {document.id: document for document in db.session.scalars(read)} if ids else {}
-    # A document deleted between the two statements is left out rather than failing the page.
-    page_documents = [documents[i] for i in ids if i in documents]
-    hits = [DocumentHit(d, _snippet(d, q) if q else None) for d in page_documents]
+    hits = _hits(ids, q) if ids else []
     total = sum(facets["type"].values())  # every document has exactly one type
     return LibraryPage(
         items=hits,
@@ -151,13 +173,42 @@ def search_library(page: int = 1, per_page: int = 50, **filters: Any) -> Library
     )
 
 
-def _snippet(document: Document, q: str) -> str:
-    """The body's best passage, or the summary's when the words matched elsewhere."""
-    for text in (document.body, document.summary):
-        snippet = search.highlight(text, q)
-        if "<mark>" in snippet:
-            return snippet
-    return search.highlight(document.summary or document.body, q)
+def _hits(ids: list[uuid.UUID], q: str) -> list[DocumentHit]:
+    """The documents ``ids`` as a result list shows them, in that order, with snippets of
+    ``q``. One deleted since its id was read is left out rather than failing the page."""
+    documents, themes, tags = queries.listed(ids)
+    themes_of: dict[uuid.UUID, list[str]] = {}
+    for document_id, theme in db.session.execute(themes):
+        themes_of.setdefault(document_id, []).append(theme)
+    tags_of: dict[uuid.UUID, list[str]] = {}
+    for document_id, tag in db.session.execute(tags):
+        tags_of.setdefault(document_id, []).append(tag)
+    hits = {}
+    for row in db.session.execute(documents):
+        hits[row.id] = DocumentHit(
+            id=row.id,
+            regie=RegieRef(row.regie_id, row.regie_name, row.regie_slug, row.origin_instance_id),
+            title=row.title,
+            summary=row.summary,
+            type=row.type,
+            licence=row.licence,
+            version=row.version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            themes=in_theme_order(themes_of.get(row.id, [])),
+            tags=sorted(tags_of.get(row.id, [])),
+            snippet=_snippet(row.body, row.summary, q) if q else None,
+        )
+    return [hits[i] for i in ids if i in hits]
+
+
+def _snippet(body: str, summary: str, q: str) -> str:
+    """The body's best passage; the summary's when the words are in the summary only, or
+    the summary itself when they matched elsewhere (the title, a tag)."""
+    snippet = search.highlight(body, q)
+    if "<mark>" in snippet or not summary:
+        return snippet
+    return search.highlight(summary, q)
 
 
 def _facet_key(value: Any) -> str:
