@@ -269,11 +269,14 @@ def highlight(text: str, query: str, *, length: int = 240) -> str:
     # Python step per word of the text cost a search 3 ms for a page of twenty 2 KB bodies.
     found = [w for w in set(_WORD.findall(plain)) if _stem_word(w) in wanted]
     hits = []
-    if found:
-        alternatives = "|".join(re.escape(w) for w in sorted(found, key=len, reverse=True))
-        # A whole word, as _WORD splits them: no letter or digit just before or after.
-        for m in re.finditer(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", plain):
-            hits.append((m.start(), m.end(), _stem_word(m.group()) or ""))
+    for word in found:  # its occurrences as a whole word: no letter or digit around
+        stem, start = _stem_word(word) or "", plain.find(word)
+        while start != -1:
+            end = start + len(word)
+            if _word_edge(plain, start - 1) and _word_edge(plain, end):
+                hits.append((start, end, stem))
+            start = plain.find(word, end)
+    hits.sort()
     start = _best_window(text, hits, length) if hits else 0
     end = min(len(text), start + length)
     if end < len(text):
@@ -411,6 +414,11 @@ def _stem(word: str) -> str:
     unaccented = "".join(c for c in decomposed if not unicodedata.combining(c))
     stem: str = stemmer.stemWord(unicodedata.normalize("NFC", unaccented))
     return stem
+
+
+def _word_edge(text: str, index: int) -> bool:
+    """Whether ``text[index]`` is outside a word as ``_WORD`` reads them."""
+    return not 0 <= index < len(text) or _WORD.match(text, index) is None
 
 
 def _best_window(text: str, hits: list[tuple[int, int, str]], length: int) -> int:

@@ -8,7 +8,17 @@ the time); beyond the cap the total is a lower bound (docs/decisions.md, "Librar
 import uuid
 from typing import Any
 
-from sqlalchemy import CTE, Select, cast, func, literal_column, null, select, union_all
+from sqlalchemy import (
+    CTE,
+    Select,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 
 from sharing import search
 from sharing.library.models import SEARCH_KIND, Document, DocumentTag, DocumentTheme, DocumentType
@@ -154,31 +164,35 @@ def _only(values: dict[str, Any], kept: Any) -> list[Any]:
     ]
 
 
-def listed(ids: list[uuid.UUID]) -> tuple[Select[Any], Select[Any], Select[Any]]:
-    """What a result list shows of the documents ``ids`` (and their body, for snippets), read
-    as rows rather than ORM objects since every search reads a page of them: their columns
-    and their régie's, then ``(document_id, theme)`` and ``(document_id, tag)`` rows."""
-    documents = (
-        select(
-            Document.id,
-            Document.title,
-            Document.summary,
-            Document.body,
-            Document.type,
-            Document.licence,
-            Document.version,
-            Document.created_at,
-            Document.updated_at,
-            Regie.id.label("regie_id"),
-            Regie.name.label("regie_name"),
-            Regie.slug.label("regie_slug"),
-            Regie.origin_instance_id,
-        )
-        .join(Document.regie)
-        .where(Document.id.in_(ids), Document.deleted_at.is_(None))
+# What a result list shows of the documents ``ids`` (bound at execution) and their body, for
+# snippets: built once, since every search reads a page of them, and read as rows rather
+# than ORM objects. ``deleted_at`` is read rather than filtered: SQLite would then scan its
+# index instead of looking the ids up.
+_IDS: Any = bindparam("ids", expanding=True)
+LISTED = (
+    select(
+        Document.id,
+        Document.title,
+        Document.summary,
+        Document.body,
+        Document.type,
+        Document.licence,
+        Document.version,
+        Document.created_at,
+        Document.updated_at,
+        Document.deleted_at,
+        Regie.id.label("regie_id"),
+        Regie.name.label("regie_name"),
+        Regie.slug.label("regie_slug"),
+        Regie.origin_instance_id,
     )
-    themes = select(DocumentTheme.document_id, DocumentTheme.theme).where(
-        DocumentTheme.document_id.in_(ids)
-    )
-    tags = select(DocumentTag.document_id, DocumentTag.tag).where(DocumentTag.document_id.in_(ids))
-    return documents, themes, tags
+    .join(Document.regie)
+    .where(Document.id.in_(_IDS))
+)
+# Their ``(document_id, theme)`` and ``(document_id, tag)`` rows.
+LISTED_THEMES = select(DocumentTheme.document_id, DocumentTheme.theme).where(
+    DocumentTheme.document_id.in_(_IDS)
+)
+LISTED_TAGS = select(DocumentTag.document_id, DocumentTag.tag).where(
+    DocumentTag.document_id.in_(_IDS)
+)

@@ -176,15 +176,17 @@ def search_library(page: int = 1, per_page: int = 50, **filters: Any) -> Library
 def _hits(ids: list[uuid.UUID], q: str) -> list[DocumentHit]:
     """The documents ``ids`` as a result list shows them, in that order, with snippets of
     ``q``. One deleted since its id was read is left out rather than failing the page."""
-    documents, themes, tags = queries.listed(ids)
+    bound = {"ids": ids}
     themes_of: dict[uuid.UUID, list[str]] = {}
-    for document_id, theme in db.session.execute(themes):
+    for document_id, theme in db.session.execute(queries.LISTED_THEMES, bound):
         themes_of.setdefault(document_id, []).append(theme)
     tags_of: dict[uuid.UUID, list[str]] = {}
-    for document_id, tag in db.session.execute(tags):
+    for document_id, tag in db.session.execute(queries.LISTED_TAGS, bound):
         tags_of.setdefault(document_id, []).append(tag)
     hits = {}
-    for row in db.session.execute(documents):
+    for row in db.session.execute(queries.LISTED, bound):
+        if row.deleted_at is not None:
+            continue
         hits[row.id] = DocumentHit(
             id=row.id,
             regie=RegieRef(row.regie_id, row.regie_name, row.regie_slug, row.origin_instance_id),
