@@ -29,7 +29,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from federation import feed, records, services
-from federation.client import FederationClient, FederationError, HttpResponse
+from federation.client import FederationClient, FederationError, PreparedRequest
 from federation.models import Peer, QuarantinedRecord, ReplicaTombstone, ResyncSeen
 from sharing import search
 from sharing.catalogue import replicas as catalogue_replicas
@@ -140,14 +140,15 @@ def sync_peer(
 
 
 class _ReadAhead:
-    """Fetches feed pages, the next one in a thread while the caller applies this one: the
-    peer prepares it meanwhile. The page read ahead is used only if the caller then asks for
-    the same URL (the cursor it committed is the page's ``next``), else it is dropped."""
+    """Reads feed pages (``_read_page``), the next one in a thread while the caller applies
+    this one: the peer prepares it and the thread checks its records meanwhile. The page read
+    ahead is used only if the caller then asks for the same URL (the cursor it committed is
+    the page's ``next``), else it is dropped."""
 
     def __init__(self, client: FederationClient):
         self.client = client
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-read-ahead")
-        self._ahead: tuple[str, Future[HttpResponse]] | None = None
+        self._ahead: tuple[str, Future[dict[str, Any]]] | None = None
 
     def __enter__(self) -> "_ReadAhead":
         return self
@@ -155,15 +156,62 @@ class _ReadAhead:
     def __exit__(self, *exc_info: object) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def get(self, url: str) -> HttpResponse:
+    def get(self, url: str) -> dict[str, Any]:
         ahead, self._ahead = self._ahead, None
         if ahead is not None and ahead[0] == url:
             return ahead[1].result()
-        return self.client.request("GET", url)
+        return _read_page(self.client, self.client.prepare("GET", url))
 
     def read_ahead(self, url: str) -> None:
         request = self.client.prepare("GET", url)  # signed here: that needs the application
-        self._ahead = (url, self._pool.submit(self.client.send, request))
+        self._ahead = (url, self._pool.submit(_read_page, self.client, request))
+
+
+def _read_page(client: FederationClient, request: PreparedRequest) -> dict[str, Any]:
+    """Fetch a feed page and check its changes (``checked``: a ``_Checked`` each). Uses the
+    network and the schemas only, not the application: it may run in a thread."""
+    response = client.send(request)
+    try:
+        page: dict[str, Any] = PageSchema().load(response.json())
+    except (ValueError, ValidationError) as error:
+        raise SyncStopped(f"unreadable feed page ({error})") from None
+    reader = records.RecordReader()
+    page["checked"] = [_check(raw, reader) for raw in page["changes"]]
+    return page
+
+
+@dataclass
+class _Checked:
+    """A change of a page as received (``raw``): its envelope, or None if that is invalid;
+    for an upsert, its record loaded, or the reason the envelope or record is invalid."""
+
+    raw: Any
+    change: dict[str, Any] | None = None
+    record: dict[str, Any] | None = None
+    error: ValidationError | None = None
+
+
+def _check(raw: Any, reader: records.RecordReader) -> _Checked:
+    try:
+        change = CHANGE.load(raw)
+    except ValidationError as error:
+        return _Checked(raw, error=error)
+    checked = _Checked(raw, change)
+    if change["op"] != "upsert" or change["type"] not in records.MODELS:
+        return checked
+    try:
+        if change["data"] is None:
+            raise ValidationError({"data": ["an upsert needs data"]})
+        record = reader.load(change["type"], change["data"])
+        if record["id"] != change["id"] or record["version"] != change["version"]:
+            raise ValidationError({"data": ["id and version must be the change's"]})
+        if change["type"] != records.REGIE and record["regie"]["id"] != record["regie_id"]:
+            raise ValidationError({"regie": ["must be the record's régie"]})
+    except ValidationError as error:
+        checked.error = error
+    else:
+        checked.record = record
+    return checked
 
 
 def _pull_one_page(
@@ -183,11 +231,11 @@ def _pull_one_page(
         pages.read_ahead(_page_url(peer, page["next"]))
     before = dict(report.counts)
     try:
-        _apply_changes(peer, changes, report, careful=False)
+        _apply_changes(peer, page["checked"], report, careful=False)
     except SQLAlchemyError:
         db.session.rollback()  # one record broke the page: again, record by record
         report.counts = dict(before)
-        _apply_changes(peer, changes, report, careful=True)
+        _apply_changes(peer, page["checked"], report, careful=True)
     for what in ("added", "updated", "deleted", "quarantined", "rejected"):
         counter = f"records_{what}"
         setattr(peer, counter, getattr(peer, counter) + report.counts[what] - before[what])
@@ -208,16 +256,14 @@ def _page_url(peer: Peer, cursor: str | None) -> str:
 
 def _fetch_page(peer: Peer, pages: _ReadAhead) -> dict[str, Any] | None:
     try:
-        response = pages.get(_page_url(peer, peer.cursor))
+        page = pages.get(_page_url(peer, peer.cursor))
     except FederationError as error:
         if error.status == 410 and error.code == "cursor_expired":
             _start_resync(peer, "cursor_expired")
             return None
         raise
-    try:
-        page: dict[str, Any] = PageSchema().load(response.json())
-    except (ValueError, ValidationError) as error:
-        raise SyncStopped(f"{peer.url}: unreadable feed page ({error})") from None
+    except SyncStopped as error:
+        raise SyncStopped(f"{peer.url}: {error}") from None
     if page["instance_id"] != peer.instance_id:
         raise SyncStopped(
             f"{peer.url}: the feed is signed by {peer.instance_id} but is "
@@ -244,41 +290,42 @@ class _PageState:
     quarantined: set[tuple[str, str]]
     # The page's records held here, by type and id: absent means not held (no lookup).
     held: dict[str, dict[uuid.UUID, Any]]
-    reader: records.RecordReader = field(default_factory=records.RecordReader)
 
 
-def _apply_changes(peer: Peer, changes: list[Any], report: SyncReport, *, careful: bool) -> None:
+def _apply_changes(
+    peer: Peer, checked: list[_Checked], report: SyncReport, *, careful: bool
+) -> None:
     """Apply a page's changes; the records are written by one flush at the end, and their
     search index rows together (each record in its savepoint, with its index rows, when
     ``careful``), not one flush per record."""
-    state = _prefetch(peer, changes)
+    state = _prefetch(peer, [item.raw for item in checked])
     with db.session.no_autoflush, nullcontext() if careful else search.deferred():
-        seen = _apply_each(peer, changes, report, state, careful=careful)
+        seen = _apply_each(peer, checked, report, state, careful=careful)
     db.session.flush()
     _record_seen(peer, seen)
 
 
 def _apply_each(
-    peer: Peer, changes: list[Any], report: SyncReport, state: _PageState, *, careful: bool
+    peer: Peer, checked: list[_Checked], report: SyncReport, state: _PageState, *, careful: bool
 ) -> list[dict[str, Any]]:
     seen = []
-    for raw in changes:
-        try:
-            change = CHANGE.load(raw)
-        except ValidationError as error:
-            _quarantine(peer, raw if isinstance(raw, dict) else {}, str(error.messages), report)
+    for item in checked:
+        change = item.change
+        if change is None:
+            raw = item.raw if isinstance(item.raw, dict) else {}
+            _quarantine(peer, raw, str(item.error.messages if item.error else ""), report)
             continue
         if change["type"] not in records.MODELS:
             continue  # a record type of a newer version of the protocol
         if careful:
             try:
                 with db.session.begin_nested():
-                    _apply_change(peer, change, report, state)
+                    _apply_change(peer, item, report, state)
             except SQLAlchemyError as error:
                 reason = getattr(error, "orig", None) or error
                 _quarantine(peer, change, f"refused by the database: {reason}", report)
         else:
-            _apply_change(peer, change, report, state)
+            _apply_change(peer, item, report, state)
         if peer.resyncing and change["op"] == "upsert":
             seen.append(
                 {"peer_id": peer.id, "record_type": change["type"], "record_id": change["id"]}
@@ -335,9 +382,8 @@ def _prefetch(peer: Peer, changes: list[Any]) -> _PageState:
     )
 
 
-def _apply_change(
-    peer: Peer, change: dict[str, Any], report: SyncReport, state: _PageState
-) -> None:
+def _apply_change(peer: Peer, item: _Checked, report: SyncReport, state: _PageState) -> None:
+    change: dict[str, Any] = item.change or {}
     record_type, record_id, version = change["type"], change["id"], change["version"]
     tombstone = state.tombstones.get((record_type, record_id))
     # Only the origin's own deletion counts: a peer that is not the origin cannot bury a
@@ -351,7 +397,7 @@ def _apply_change(
             outcome = REMOVE[record_type](peer.instance_id, record_id)
             state.tombstones[record_type, record_id] = _bury(peer, change, tombstone)
         else:
-            outcome = _upsert(peer, change, state)
+            outcome = _upsert(peer, item, state)
             if tombstone is not None:
                 db.session.delete(tombstone)
                 del state.tombstones[record_type, record_id]
@@ -375,16 +421,12 @@ def _apply_change(
         )
 
 
-def _upsert(peer: Peer, change: dict[str, Any], state: _PageState) -> Applied:
-    record_type = change["type"]
-    if change["data"] is None:
-        raise ValidationError({"data": ["an upsert needs data"]})
-    data = state.reader.load(record_type, change["data"])
-    if data["id"] != change["id"] or data["version"] != change["version"]:
-        raise ValidationError({"data": ["id and version must be the change's"]})
+def _upsert(peer: Peer, item: _Checked, state: _PageState) -> Applied:
+    if item.error is not None or item.record is None or item.change is None:
+        raise item.error or ValidationError({"data": ["an upsert needs data"]})
+    record_type = item.change["type"]
+    data = dict(item.record)  # a careful second pass applies the page's records again
     if record_type != records.REGIE:
-        if data["regie"]["id"] != data["regie_id"]:
-            raise ValidationError({"regie": ["must be the record's régie"]})
         regies = state.held[records.REGIE]
         regie, _ = regie_replicas.apply_regie(peer.instance_id, data.pop("regie"), regies)
         regies[regie.id] = regie

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from federation import sync
-from federation.client import HttpResponse
+from federation.client import HttpResponse, PreparedRequest
 from federation.models import Peer
 from sharing.catalogue.models import Resource
 from sharing.extensions import db
@@ -28,8 +28,14 @@ class ScriptedPeer:
             "has_more": False,
         }
 
-    def request(self, method: str, url: str, **_: Any) -> HttpResponse:
+    def prepare(self, method: str, url: str, **_: Any) -> PreparedRequest:
+        return PreparedRequest(method, url, {}, None)
+
+    def send(self, request: PreparedRequest) -> HttpResponse:
         return HttpResponse(200, {}, json.dumps(self.page).encode())
+
+    def request(self, method: str, url: str, **_: Any) -> HttpResponse:
+        return self.send(self.prepare(method, url))
 
 
 def peer(name: str) -> Peer:
