@@ -61,6 +61,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal,
     literal_column,
     select,
     table,
@@ -234,24 +235,38 @@ def fts_rowid(kind: str, record_id: uuid.UUID) -> int:
 def matches(kind: str, query: str) -> Select[Any]:
     """Rows of ``(record_id, rank)`` for the records of ``kind`` that contain every word of
     ``query`` (stems, accents and case aside); a higher rank is a better match."""
+    term = match_term(query)
+    return matching(kind, None if term is None else literal(term, String))
+
+
+def match_term(query: str) -> str | None:
+    """What the database matches for ``query``: on SQLite the FTS5 expression of its stems,
+    on PostgreSQL its words for ``websearch_to_tsquery``, each quoted so that nothing typed
+    is read as query syntax; None when it has no searchable word."""
     words = _query_words(query)
+    if not words:
+        return None
     if _backend() == "postgresql":
-        tsquery = func.websearch_to_tsquery(
-            literal_column("'fr'::regconfig"), " ".join(f'"{w}"' for w in words)
-        )
+        return " ".join(f'"{w}"' for w in words)
+    return " ".join('"' + _stem(w).replace('"', '""') + '"' for w in words)
+
+
+def matching(kind: str, term: ColumnElement[str] | None) -> Select[Any]:
+    """``matches`` with the term as SQL: a bound parameter whose value ``match_term`` gives
+    (for a statement built once and run with many terms). None matches nothing."""
+    if _backend() == "postgresql":
+        tsquery = func.websearch_to_tsquery(literal_column("'fr'::regconfig"), term)
         tsv: ColumnElement[Any] = literal_column("search_index.tsv")
         # ts_rank_cd's weights are listed {D, C, B, A}, at most 1; titles are A, bodies B.
         body = BODY_WEIGHT / TITLE_WEIGHT
         weights: ColumnElement[Any] = literal_column(f"'{{0, 0, {body}, 1}}'::float4[]")
         rank: ColumnElement[float] = func.ts_rank_cd(weights, tsv, tsquery, type_=Float)
-        condition = tsv.op("@@")(tsquery) if words else false()
+        condition = tsv.op("@@")(tsquery) if term is not None else false()
     else:
-        stems = [_stem(w) for w in words]
-        expression = " ".join('"' + s.replace('"', '""') + '"' for s in stems)
         fts: ColumnElement[Any] = literal_column("search_index")
         # bm25 is lower for better matches, and weighs every column, unindexed ones included.
         rank = -func.bm25(fts, 0.0, 0.0, TITLE_WEIGHT, BODY_WEIGHT, type_=Float)
-        condition = fts.op("MATCH")(expression) if stems else false()
+        condition = fts.op("MATCH")(term) if term is not None else false()
     return select(_index.c.record_id, rank.label("rank")).where(_index.c.kind == kind, condition)
 
 

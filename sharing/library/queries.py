@@ -5,12 +5,14 @@ full-text index yields, in its own order, once the filters are applied. Ranking 
 every match made a search cost grow with the library (ten times the documents, four times
 the time); beyond the cap the total is a lower bound (docs/decisions.md, "Library")."""
 
+import functools
 import uuid
 from typing import Any
 
 from sqlalchemy import (
     CTE,
     Select,
+    String,
     bindparam,
     cast,
     func,
@@ -21,7 +23,8 @@ from sqlalchemy import (
 )
 
 from sharing import search
-from sharing.library.models import SEARCH_KIND, Document, DocumentTag, DocumentTheme, DocumentType
+from sharing.extensions import db
+from sharing.library.models import SEARCH_KIND, Document, DocumentTag, DocumentTheme
 from sharing.regies.models import Regie
 
 # How many matching documents a search ranks, counts and facets at most.
@@ -30,72 +33,90 @@ CANDIDATES = 1_000
 FACETS = ("theme", "type", "regie", "instance")
 
 
-def documents(
-    *,
-    q: str | None = None,
-    theme: str | None = None,
-    type: DocumentType | None = None,
-    tag: str | None = None,
-    regie: uuid.UUID | None = None,
-    instance: str | None = None,
-) -> Select[Any]:
-    """The library, filtered: best match first with ``q``, else the latest changes first."""
-    stmt = select(Document).join(Document.regie).where(Document.deleted_at.is_(None))
+def documents(*, regie: uuid.UUID | None = None) -> Select[Any]:
+    """The library's documents (only ``regie``'s with it), the latest changed first."""
+    stmt = select(Document).where(Document.deleted_at.is_(None))
+    if regie:
+        stmt = stmt.where(Document.regie_id == regie)
+    return stmt.order_by(Document.updated_at.desc(), Document.id)
+
+
+def search_statement(
+    q: str | None = None, page: int = 1, per_page: int = 50, **filters: Any
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The one statement of a library search (see ``results``: the page's ids and every
+    facet of the filtered library; with ``q``, of at most ``CANDIDATES`` matches) and the
+    parameters to run it with. The statement is built once for each kind of search (which
+    filters, with ``q`` or not) and its values are bound when it runs: building it, and
+    working out its cache key, cost more than the database's work for a small library."""
+    bound: dict[str, Any] = {"per_page": per_page, "offset": (page - 1) * per_page}
+    shape = set()
     if q and q.strip():
-        matches = search.matches(SEARCH_KIND, q).subquery()
-        record_id, rank = matches.c[0], matches.c[1]
-        stmt = stmt.join(matches, record_id == Document.id).order_by(rank.desc(), Document.id)
-    else:
-        stmt = stmt.order_by(Document.updated_at.desc(), Document.id)
-    return _filtered(stmt, theme=theme, type=type, tag=tag, regie=regie, instance=instance)
+        bound["term"] = search.match_term(q)
+        shape.add("q" if bound["term"] is not None else "q_without_words")
+    for name in ("theme", "type", "tag", "regie"):
+        if filters.get(name):
+            shape.add(name)
+            bound[name] = filters[name]
+    if "tag" in bound:
+        bound["tag"] = bound["tag"].strip().casefold()
+    instance = filters.get("instance")
+    if instance == "local":
+        shape.add("local")
+    elif instance:
+        shape.add("instance")
+        bound["instance"] = uuid.UUID(instance)
+    bind = db.session.get_bind()
+    return _search_statement(bind.dialect.name, frozenset(shape), CANDIDATES), bound
 
 
-def candidates(*, q: str | None = None, **filters: Any) -> Select[Any]:
+@functools.lru_cache(maxsize=256)
+def _search_statement(dialect: str, shape: frozenset[str], cap: int) -> Select[Any]:
+    """The search statement of one kind of search (``dialect`` keeps the databases' apart)."""
+    searched = bool(shape & {"q", "q_without_words"})
+    return results(_candidates(shape, cap), ranked=searched)
+
+
+def _candidates(shape: frozenset[str], cap: int) -> Select[Any]:
     """What ``results`` pages and counts: rows of ``(id, type, regie_id, origin_instance_id,
     rank, updated_at)`` of the filtered library, unordered; with ``q``, only the documents
-    that match it (``rank``: higher is better), at most ``CANDIDATES`` of them, else every
-    document (``rank`` null)."""
+    that match it (``rank``: higher is better), at most ``cap`` of them, else every document
+    (``rank`` null)."""
     columns = (Document.id, Document.type, Document.regie_id, Regie.origin_instance_id)
-    if not (q and q.strip()):
+    if not shape & {"q", "q_without_words"}:
         stmt = select(*columns, null().label("rank"), Document.updated_at).select_from(Document)
         stmt = stmt.join(Document.regie).where(Document.deleted_at.is_(None))
-        return _filtered(stmt, **filters)
-    matches = search.matches(SEARCH_KIND, q).subquery()
+        return _filtered(stmt, shape)
+    term = bindparam("term", type_=String) if "q" in shape else None
+    matches = search.matching(SEARCH_KIND, term).subquery()
     record_id, rank = matches.c[0], matches.c[1]
     stmt = select(*columns, rank.label("rank"), Document.updated_at).select_from(matches)
     stmt = stmt.join(Document, Document.id == record_id).join(Document.regie)
     stmt = stmt.where(Document.deleted_at.is_(None))
-    return _filtered(stmt, **filters).limit(CANDIDATES)
+    return _filtered(stmt, shape).limit(cap)
 
 
-def _filtered(
-    stmt: Select[Any],
-    *,
-    theme: str | None = None,
-    type: DocumentType | None = None,
-    tag: str | None = None,
-    regie: uuid.UUID | None = None,
-    instance: str | None = None,
-) -> Select[Any]:
-    """``stmt`` (over documents joined to their régie) restricted by the list's filters."""
-    if theme:
-        themed = select(DocumentTheme.document_id).where(DocumentTheme.theme == theme)
+def _filtered(stmt: Select[Any], shape: frozenset[str]) -> Select[Any]:
+    """``stmt`` (over documents joined to their régie) restricted by the filters in
+    ``shape``, their values bound by name."""
+    if "theme" in shape:
+        themed = select(DocumentTheme.document_id).where(DocumentTheme.theme == bindparam("theme"))
         stmt = stmt.where(Document.id.in_(themed))
-    if type:
-        stmt = stmt.where(Document.type == type)
-    if tag:
-        tagged = select(DocumentTag.document_id).where(DocumentTag.tag == tag.strip().casefold())
+    if "type" in shape:
+        stmt = stmt.where(Document.type == bindparam("type"))
+    if "tag" in shape:
+        tagged = select(DocumentTag.document_id).where(DocumentTag.tag == bindparam("tag"))
         stmt = stmt.where(Document.id.in_(tagged))
-    if regie:
-        stmt = stmt.where(Document.regie_id == regie)
-    if instance == "local":
+    if "regie" in shape:
+        stmt = stmt.where(Document.regie_id == bindparam("regie"))
+    if "local" in shape:
         stmt = stmt.where(Regie.origin_instance_id.is_(None))
-    elif instance:
-        stmt = stmt.where(Regie.origin_instance_id == uuid.UUID(instance))
+    elif "instance" in shape:
+        stmt = stmt.where(Regie.origin_instance_id == bindparam("instance"))
     return stmt
 
 
-def results(filtered: Select[Any], page: int, per_page: int, *, ranked: bool) -> Select[Any]:
+def results(filtered: Select[Any], *, ranked: bool) -> Select[Any]:
     """One statement for a page of ``candidates`` (``filtered``) and every facet: rows of
     ``(facet, theme, type, regie, instance, documents, id, position)``. The page's documents
     are the rows whose facet is ``page``, with their ``id`` and ``position`` (ascending);
@@ -114,7 +135,7 @@ def results(filtered: Select[Any], page: int, per_page: int, *, ranked: bool) ->
         "regie": matched.c.regie_id,
         "instance": matched.c.origin_instance_id,
     }
-    groups = [_page(matched, order, page, per_page, values)]
+    groups = [_page(matched, order, values)]
     for facet, grouped in values.items():
         stmt = select(
             literal_column(f"'{facet}'").label("facet"),
@@ -136,15 +157,14 @@ def results(filtered: Select[Any], page: int, per_page: int, *, ranked: bool) ->
     )
 
 
-def _page(
-    matched: CTE, order: tuple[Any, ...], page: int, per_page: int, values: dict[str, Any]
-) -> Select[Any]:
-    """The page's rows of ``results``: the ids of one page of ``matched``, in ``order``."""
+def _page(matched: CTE, order: tuple[Any, ...], values: dict[str, Any]) -> Select[Any]:
+    """The page's rows of ``results``: the ids of one page of ``matched``, in ``order`` (its
+    size and start bound as ``per_page`` and ``offset``)."""
     cut = (
         select(matched.c.id, func.row_number().over(order_by=order).label("position"))
         .order_by(*order)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        .limit(bindparam("per_page"))
+        .offset(bindparam("offset"))
         .subquery()
     )
     return select(

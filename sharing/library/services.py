@@ -152,10 +152,10 @@ def search_library(page: int = 1, per_page: int = 50, **filters: Any) -> Library
     (with ``q``, one full-text match, capped at ``queries.CANDIDATES``), cuts the page and
     counts the total and the facets; three small ones read the page's documents."""
     q = (filters.get("q") or "").strip()
-    filtered = queries.candidates(**filters)
+    statement, bound = queries.search_statement(page=page, per_page=per_page, **filters)
     positions: dict[int, uuid.UUID] = {}
     facets: dict[str, dict[str, int]] = {name: {} for name in queries.FACETS}
-    for row in db.session.execute(queries.results(filtered, page, per_page, ranked=bool(q))):
+    for row in db.session.execute(statement, bound):
         if row.facet == "page":
             positions[row.position] = row.id
         else:
