@@ -72,8 +72,9 @@ class Config:
     FEDERATION_SIGNATURE_FAILURE_RETENTION_DAYS = 30
     # Deletions stay in our change feed this long; a peer away longer resyncs fully.
     FEDERATION_TOMBSTONE_RETENTION_DAYS = 180
-    # Changes per page a sync asks for (the feed gives at most 500).
-    FEDERATION_PAGE_SIZE = 200
+    # Changes per page a sync asks for (the feed gives at most 500): the most, since each page
+    # costs a few statements and a commit of its own.
+    FEDERATION_PAGE_SIZE = 500
     # A full resync that would delete more than this share of a peer's records, and at least
     # FEDERATION_MASS_DELETE_MIN of them, stops and waits for an administrator.
     FEDERATION_MASS_DELETE_RATIO = 0.2
