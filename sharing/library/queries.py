@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
+    CompoundSelect,
     Select,
     String,
     bindparam,
@@ -209,10 +210,13 @@ LISTED = (
     .join(Document.regie)
     .where(Document.id.in_(_IDS))
 )
-# Their ``(document_id, theme)`` and ``(document_id, tag)`` rows.
-LISTED_THEMES = select(DocumentTheme.document_id, DocumentTheme.theme).where(
-    DocumentTheme.document_id.in_(_IDS)
-)
-LISTED_TAGS = select(DocumentTag.document_id, DocumentTag.tag).where(
-    DocumentTag.document_id.in_(_IDS)
+# Their themes and tags, in one statement: rows of ``(document_id, kind, label)``, ``kind``
+# being ``theme`` or ``tag``.
+LISTED_LABELS: CompoundSelect[Any] = union_all(
+    select(DocumentTheme.document_id, literal_column("'theme'"), DocumentTheme.theme).where(
+        DocumentTheme.document_id.in_(_IDS)
+    ),
+    select(DocumentTag.document_id, literal_column("'tag'"), DocumentTag.tag).where(
+        DocumentTag.document_id.in_(_IDS)
+    ),
 )

@@ -159,7 +159,7 @@ def search_library(page: int = 1, per_page: int = 50, **filters: Any) -> Library
         if row.facet == "page":
             positions[row.position] = row.id
         else:
-            facets[row.facet][_facet_key(row._mapping[row.facet])] = row.documents
+            facets[row.facet][_facet_key(row[_FACET_COLUMN[row.facet]])] = row.documents
     ids = [positions[position] for position in sorted(positions)]
     hits = _hits(ids, q) if ids else []
     total = sum(facets["type"].values())  # every document has exactly one type
@@ -177,12 +177,10 @@ def _hits(ids: list[uuid.UUID], q: str) -> list[DocumentHit]:
     """The documents ``ids`` as a result list shows them, in that order, with snippets of
     ``q``. One deleted since its id was read is left out rather than failing the page."""
     bound = {"ids": ids}
-    themes_of: dict[uuid.UUID, list[str]] = {}
-    for document_id, theme in db.session.execute(queries.LISTED_THEMES, bound):
-        themes_of.setdefault(document_id, []).append(theme)
-    tags_of: dict[uuid.UUID, list[str]] = {}
-    for document_id, tag in db.session.execute(queries.LISTED_TAGS, bound):
-        tags_of.setdefault(document_id, []).append(tag)
+    labels: dict[str, dict[uuid.UUID, list[str]]] = {"theme": {}, "tag": {}}
+    for document_id, kind, label in db.session.execute(queries.LISTED_LABELS, bound):
+        labels[kind].setdefault(document_id, []).append(label)
+    themes_of, tags_of = labels["theme"], labels["tag"]
     hits = {}
     for row in db.session.execute(queries.LISTED, bound):
         if row.deleted_at is not None:
@@ -211,6 +209,10 @@ def _snippet(body: str, summary: str, q: str) -> str:
     if "<mark>" in snippet or not summary:
         return snippet
     return search.highlight(summary, q)
+
+
+# Where ``queries.results`` rows hold each facet's value: after the ``facet`` column.
+_FACET_COLUMN = {facet: 1 + index for index, facet in enumerate(queries.FACETS)}
 
 
 def _facet_key(value: Any) -> str:
