@@ -301,10 +301,19 @@ def highlight(text: str, query: str, *, length: int = 240) -> str:
     # 2 KB bodies, and one per distinct word still 1 ms.
     hits = []
     if wanted:
-        for m in _prefilter(wanted).finditer(plain):
+        # In lower case, so that the expression needs no IGNORECASE (which makes it try every
+        # position); a letter whose lower case is longer (İ) would shift them: keep the case.
+        lowered = plain.lower()
+        cased = len(lowered) != len(plain)
+        if cased:
+            lowered = plain
+        for m in _prefilter(wanted, cased).finditer(lowered):
+            start = m.start()
+            if start and lowered[start - 1].isalnum():
+                continue  # inside a word: words are runs of letters and digits (_WORD)
             stem = _stem_word(m.group())
             if stem in wanted:
-                hits.append((m.start(), m.end(), stem))
+                hits.append((start, m.end(), stem))
     start = _best_window(text, hits, length) if hits else 0
     end = min(len(text), start + length)
     if end < len(text):
@@ -444,16 +453,17 @@ def _stem(word: str) -> str:
     return stem
 
 
-@functools.lru_cache(maxsize=1024)
-def _prefilter(stems: frozenset[str]) -> re.Pattern[str]:
-    """The whole words (as ``_WORD`` reads them) that may have one of ``stems``: those that
-    start as a stem does but for its last two letters, which Snowball may rewrite (chevaux →
-    cheval), whatever their case, accents and ligatures (cœur → coeur)."""
+@functools.lru_cache(maxsize=2048)
+def _prefilter(stems: frozenset[str], cased: bool) -> re.Pattern[str]:
+    """The words that may have one of ``stems`` (in lower case unless ``cased``), and some
+    ends of words, which the caller leaves out: those that start as a stem does but for its
+    last two letters, which Snowball may rewrite (chevaux → cheval), accents and ligatures
+    aside (cœur → coeur)."""
     starts = []
     for stem in stems:
         prefix = stem[: max(1, len(stem) - 2)].replace("oe", "œ").replace("ae", "æ")
         starts.append("".join(_FOLDED.get(c, re.escape(c)) for c in prefix))
-    return re.compile(rf"(?<![^\W_])(?:{'|'.join(starts)})[^\W_]*", re.IGNORECASE)
+    return re.compile(rf"(?:{'|'.join(starts)})[^\W_]*", re.IGNORECASE if cased else 0)
 
 
 def _best_window(text: str, hits: list[tuple[int, int, str]], length: int) -> int:

@@ -413,6 +413,25 @@ def test_highlight_handles_decomposed_accents_and_ligatures() -> None:
     )
 
 
+def test_highlight_finds_words_whose_stem_rewrites_their_end() -> None:
+    # Snowball rewrites chevaux → cheval and heureuse → heureux: the words are still found.
+    text = "Un cheval, des CHEVAUX ; une équipe heureuse et un heureux élagage."
+
+    assert search.highlight(text, "chevaux heureux elagages") == (
+        "Un <mark>cheval</mark>, des <mark>CHEVAUX</mark> ; une équipe <mark>heureuse</mark> "
+        "et un <mark>heureux</mark> <mark>élagage</mark>."
+    )
+
+
+def test_highlight_keeps_its_positions_when_lower_case_is_longer() -> None:
+    # "İ".lower() is two characters: the text is then searched without changing its case.
+    text = "İstanbul : la tondeuse, puis la TONDEUSE."
+
+    assert search.highlight(text, "tondeuses") == (
+        "İstanbul : la <mark>tondeuse</mark>, puis la <mark>TONDEUSE</mark>."
+    )
+
+
 def test_highlight_is_markup_safe_for_templates() -> None:
     assert hasattr(search.highlight("tondeuse", "tondeuse"), "__html__")
 
