@@ -320,12 +320,12 @@ def _apply_each(
         if careful:
             try:
                 with db.session.begin_nested():
-                    _apply_change(peer, item, report, state)
+                    _apply_change(peer, change, item, report, state)
             except SQLAlchemyError as error:
                 reason = getattr(error, "orig", None) or error
                 _quarantine(peer, change, f"refused by the database: {reason}", report)
         else:
-            _apply_change(peer, item, report, state)
+            _apply_change(peer, change, item, report, state)
         if peer.resyncing and change["op"] == "upsert":
             seen.append(
                 {"peer_id": peer.id, "record_type": change["type"], "record_id": change["id"]}
@@ -382,8 +382,9 @@ def _prefetch(peer: Peer, changes: list[Any]) -> _PageState:
     )
 
 
-def _apply_change(peer: Peer, item: _Checked, report: SyncReport, state: _PageState) -> None:
-    change: dict[str, Any] = item.change or {}
+def _apply_change(
+    peer: Peer, change: dict[str, Any], item: _Checked, report: SyncReport, state: _PageState
+) -> None:
     record_type, record_id, version = change["type"], change["id"], change["version"]
     tombstone = state.tombstones.get((record_type, record_id))
     # Only the origin's own deletion counts: a peer that is not the origin cannot bury a
@@ -397,7 +398,7 @@ def _apply_change(peer: Peer, item: _Checked, report: SyncReport, state: _PageSt
             outcome = REMOVE[record_type](peer.instance_id, record_id)
             state.tombstones[record_type, record_id] = _bury(peer, change, tombstone)
         else:
-            outcome = _upsert(peer, item, state)
+            outcome = _upsert(peer, record_type, item, state)
             if tombstone is not None:
                 db.session.delete(tombstone)
                 del state.tombstones[record_type, record_id]
@@ -421,10 +422,10 @@ def _apply_change(peer: Peer, item: _Checked, report: SyncReport, state: _PageSt
         )
 
 
-def _upsert(peer: Peer, item: _Checked, state: _PageState) -> Applied:
-    if item.error is not None or item.record is None or item.change is None:
-        raise item.error or ValidationError({"data": ["an upsert needs data"]})
-    record_type = item.change["type"]
+def _upsert(peer: Peer, record_type: str, item: _Checked, state: _PageState) -> Applied:
+    if item.error is not None:
+        raise item.error
+    assert item.record is not None  # _check loads the record of every valid upsert
     data = dict(item.record)  # a careful second pass applies the page's records again
     if record_type != records.REGIE:
         regies = state.held[records.REGIE]

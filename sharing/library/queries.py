@@ -118,7 +118,7 @@ def _filtered(stmt: Select[Any], shape: frozenset[str]) -> Select[Any]:
 
 
 def results(filtered: Select[Any], *, ranked: bool) -> Select[Any]:
-    """One statement for a page of ``candidates`` (``filtered``) and every facet: rows of
+    """One statement for a page of ``filtered`` (``_candidates``) and every facet: rows of
     ``(facet, theme, type, regie, instance, documents, id, position)``. The page's documents
     are the rows whose facet is ``page``, with their ``id`` and ``position`` (ascending);
     best match first when ``ranked``, else the latest changed. For each facet, how many of
