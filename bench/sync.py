@@ -477,8 +477,8 @@ def backfill(net: Network, replica: str, cap: float) -> dict[str, Any]:
 
 
 def prepare(net: Network, replica: str, cap: float) -> bool:
-    """Bring ``replica`` up to date with the origin (the rest of a stopped backfill, with the
-    worker's shortcuts); whether it got there within ``cap`` seconds."""
+    """Bring ``replica`` up to date with the origin (the rest of a stopped backfill); whether
+    it got there within ``cap`` seconds."""
     report = run_worker(net.spec(replica, mode="prepare"), cap)
     return not report["capped"] and not report["error"] and applied(replica) == net.records
 
@@ -916,27 +916,6 @@ def _edit_origin(spec: dict[str, Any]) -> None:
         connection.close()
 
 
-@contextmanager
-def _shortcuts() -> Iterator[None]:
-    """Two shortcuts that change nothing in what a first sync of an empty replica writes, for
-    filling the replicas the incremental figure starts from (they are not measured): the list
-    of time zones read once rather than from disk for every régie record validated, and no
-    search-index DELETE before each INSERT (an empty replica has no row to delete; on SQLite
-    that DELETE scans the whole FTS5 table)."""
-    import zoneinfo
-
-    from sharing import search
-
-    zones = zoneinfo.available_timezones()
-    saved = zoneinfo.available_timezones, search.remove_record
-    zoneinfo.available_timezones = lambda: zones  # type: ignore[assignment]
-    search.remove_record = lambda kind, record_id: None  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        zoneinfo.available_timezones, search.remove_record = saved
-
-
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
     """One measure on the replica ``spec["db"]`` (see ``run_worker``)."""
     began = time.perf_counter()
@@ -950,10 +929,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
         result["startup_seconds"] = time.perf_counter() - began
         result["rss_start_mb"] = _memory()["VmRSS"]
         result["page_size"] = int(app.config["FEDERATION_PAGE_SIZE"])
-        if spec["mode"] == "prepare":
-            with _shortcuts():
-                result |= _sync(spec["peer"], spec.get("profile"), spec.get("started_file"))
-        elif spec["mode"] == "backfill":
+        if spec["mode"] in ("prepare", "backfill"):
             result |= _sync(spec["peer"], spec.get("profile"), spec.get("started_file"))
         elif spec["mode"] == "raw":
             result["seconds"], result["records"], result["pages"] = _raw_pull(spec, None)
