@@ -298,7 +298,7 @@ def _apply_changes(
     """Apply a page's changes; the records are written by one flush at the end, and their
     search index rows together (each record in its savepoint, with its index rows, when
     ``careful``), not one flush per record."""
-    state = _prefetch(peer, [item.raw for item in checked])
+    state = _prefetch(peer, checked)
     with db.session.no_autoflush, nullcontext() if careful else search.deferred():
         seen = _apply_each(peer, checked, report, state, careful=careful)
     db.session.flush()
@@ -351,16 +351,16 @@ def _record_seen(peer: Peer, seen: list[dict[str, Any]]) -> None:
         db.session.execute(insert(ResyncSeen), rows)
 
 
-def _prefetch(peer: Peer, changes: list[Any]) -> _PageState:
+def _prefetch(peer: Peer, checked: list[_Checked]) -> _PageState:
     """Load the page's existing records, their tombstones and quarantine entries in a few
     statements rather than several per record."""
     ids: dict[str, set[uuid.UUID]] = {name: set() for name in records.MODELS}
-    for raw in changes:
-        try:
-            ids[raw["type"]].add(uuid.UUID(raw["id"]))
-            ids[records.REGIE].add(uuid.UUID(raw["data"]["regie_id"]))
-        except (KeyError, TypeError, ValueError, AttributeError):
+    for item in checked:
+        if item.change is None or item.change["type"] not in ids:
             continue
+        ids[item.change["type"]].add(item.change["id"])
+        if item.record is not None and "regie_id" in item.record:
+            ids[records.REGIE].add(item.record["regie_id"])
     held = {
         record_type: records.load_many(record_type, wanted) if wanted else {}
         for record_type, wanted in ids.items()
