@@ -245,12 +245,10 @@ class Forwarder:
 
     def queue_request(self, booking: Booking) -> None:
         peer = _origin_peer(booking.resource)
-        borrower = db.session.get(Regie, booking.borrower_regie_id)
-        assert borrower is not None
         payload = {
             "request_id": str(booking.request_id),
             "resource_id": str(booking.resource_id),
-            "regie": records.dump_regie(borrower),
+            "regie": records.dump_regie(booking.borrower_regie),
             "starts_at": rfc3339(booking.starts_at),
             "ends_at": rfc3339(booking.ends_at),
             "note": booking.note,

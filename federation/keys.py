@@ -16,7 +16,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from flask import current_app
+
+from sharing.backup import key_dir  # the folder of the private key files, backed up too
 
 
 class KeyFileError(Exception):
@@ -58,12 +59,6 @@ def make_key_id(instance_id: object, key: Ed25519PublicKey) -> str:
 def instance_id_of_key_id(key_id: str) -> str:
     """The instance part of a key id (the whole string if it has no ``#``)."""
     return key_id.partition("#")[0]
-
-
-def key_dir() -> Path:
-    """The folder of the private key files (``FEDERATION_KEY_DIR``)."""
-    configured = current_app.config.get("FEDERATION_KEY_DIR")
-    return Path(configured or os.path.join(current_app.instance_path, "federation"))
 
 
 def key_path(public_key: Ed25519PublicKey) -> Path:

@@ -302,7 +302,3 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
     peer: Mapped[Peer] = relationship()
-
-    @property
-    def is_pending(self) -> bool:
-        return self.sent_at is None and self.failed_at is None

@@ -8,11 +8,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, render_template
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from federation import services
 from federation.models import Peer, PeerKeyChange, QuarantinedRecord, SignatureFailure
-from sharing.extensions import db
 from sharing.web import INSTANCE_NAMES, require
 
 bp = Blueprint("federation_pages", __name__, template_folder="templates")
@@ -38,8 +36,7 @@ RECORD_LABELS = {"regie": "régie", "resource": "matériel", "document": "docume
 
 def peer_names() -> dict[str, str]:
     """Every peer's name by instance id, removed peers included (their replicas may stay)."""
-    rows = db.session.execute(select(Peer.instance_id, Peer.name))
-    return {str(instance_id): name for instance_id, name in rows}
+    return {str(peer.instance_id): peer.name for peer in services.list_peers(include_removed=True)}
 
 
 @dataclass

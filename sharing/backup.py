@@ -100,8 +100,8 @@ class Manifest:
 
 
 def key_dir() -> Path:
-    """The federation key folder (the same rule as ``federation.keys.key_dir``, which
-    ``sharing`` does not import)."""
+    """The folder of the federation's private key files (``FEDERATION_KEY_DIR``); defined
+    here, where backups need it, since ``sharing`` does not import ``federation``."""
     configured = current_app.config.get("FEDERATION_KEY_DIR")
     return Path(configured or os.path.join(current_app.instance_path, "federation"))
 

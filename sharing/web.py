@@ -212,7 +212,7 @@ def origin_label(regie: Any) -> str:
     for a régie of this instance."""
     if regie.origin_instance_id is None:
         return ""
-    name = instance_names().get(str(regie.origin_instance_id))
+    name = instance_name(regie.origin_instance_id, "")
     return f"instance {name}" if name else UNKNOWN_INSTANCE
 
 

@@ -63,14 +63,13 @@ def remove_document(origin: uuid.UUID, document_id: uuid.UUID) -> Applied:
     return Applied.DELETED
 
 
-def mark_arrived(sha256: str) -> int:
+def mark_arrived(sha256: str) -> None:
     """The bytes of ``sha256`` are in the store now: its pending attachments are not."""
-    arrived = db.session.execute(
+    db.session.execute(
         update(Attachment)
         .where(Attachment.sha256 == sha256, Attachment.is_pending.is_(True))
         .values(is_pending=False)
     )
-    return int(arrived.rowcount)  # type: ignore[attr-defined]
 
 
 def _replace_attachments(document: Document, described: list[dict[str, Any]]) -> None:

@@ -12,8 +12,8 @@ from sharing.extensions import db
 from sharing.library.models import Document
 from sharing.loans.models import Booking
 from sharing.regies.models import Regie
+from sharing.regies.services import _refresh_search_text
 from sharing.replicas import Applied, require_origin
-from sharing.search import searchable
 
 FIELDS = ("name", "city", "postcode", "timezone", "contact_email", "contact_phone")
 
@@ -36,7 +36,7 @@ def apply_regie(
     for name in FIELDS:
         setattr(regie, name, data.get(name))
     regie.version = data["version"]
-    regie.search_text = searchable(regie.name, regie.city, regie.slug, regie.postcode)
+    _refresh_search_text(regie)
     return regie, outcome  # written at the caller's next flush (sync: once per page)
 
 
