@@ -239,6 +239,9 @@ def _apply_state(peer: Peer, booking: Booking, data: dict[str, Any]) -> bool:
 
 # The outbox ---------------------------------------------------------------------------------
 
+# A message neither sent nor given up on.
+_PENDING = (OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
+
 
 class Forwarder:
     """``sharing.loans.services.RemoteBookings``, registered at ``init_app``."""
@@ -264,8 +267,7 @@ class Forwarder:
         client = _client()
         waiting = select(OutboxMessage.id).where(
             OutboxMessage.booking_id == booking_id,
-            OutboxMessage.sent_at.is_(None),
-            OutboxMessage.failed_at.is_(None),
+            *_PENDING,
         )
         for message_id in list(db.session.scalars(waiting.order_by(OutboxMessage.created_at))):
             _deliver_one(message_id, client, immediate=True)
@@ -379,8 +381,7 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> DeliveryReport
     due = (
         select(OutboxMessage.id)
         .where(
-            OutboxMessage.sent_at.is_(None),
-            OutboxMessage.failed_at.is_(None),
+            *_PENDING,
             OutboxMessage.next_attempt_at <= now,
             _claimable(now),
         )
@@ -410,8 +411,7 @@ def _claim(message_id: uuid.UUID, worker: str, now: datetime) -> OutboxMessage |
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message_id,
-            OutboxMessage.sent_at.is_(None),
-            OutboxMessage.failed_at.is_(None),
+            *_PENDING,
             _claimable(now),
         )
         .values(claimed_by=worker, claimed_at=now)

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from federation import services
 from federation.models import Peer, PeerKeyChange, QuarantinedRecord, SignatureFailure
+from federation.permissions import can_administer_federation
 from sharing.web import INSTANCE_NAMES, require
 
 bp = Blueprint("federation_pages", __name__, template_folder="templates")
@@ -53,7 +54,10 @@ class PeerReport:
 @login_required
 def admin() -> Any:
     """This instance's identity and, per peer, how its sync is going."""
-    require(current_user.is_admin, "Cette page est réservée à l'administrateur de l'instance.")
+    require(
+        can_administer_federation(current_user),
+        "Cette page est réservée à l'administrateur de l'instance.",
+    )
     peers = [
         PeerReport(
             peer=peer,
@@ -78,4 +82,5 @@ def admin() -> Any:
 def init_app(app: Flask) -> None:
     """The page, and the peers' names for the pages of ``sharing`` (``sharing.web``)."""
     app.register_blueprint(bp)
+    app.add_template_global(can_administer_federation)
     app.extensions[INSTANCE_NAMES] = peer_names
