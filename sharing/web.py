@@ -14,7 +14,6 @@ from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_datetime
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
-from sqlalchemy import select
 
 from sharing.accounts.permissions import can_create_user, can_list_users
 from sharing.audit.permissions import can_read_audit_log
@@ -40,7 +39,7 @@ from sharing.loans.permissions import (
     can_view_calendar,
 )
 from sharing.loans.schemas import HANDOVER_CONDITIONS
-from sharing.regies.models import Regie
+from sharing.regies import queries as regie_queries
 from sharing.regies.permissions import can_create_regie, can_edit_regie
 
 # Timezones offered first in the régie form; any IANA name is accepted.
@@ -219,9 +218,7 @@ def origin_label(regie: Any) -> str:
 def instance_options() -> list[tuple[str, str]]:
     """The other instances whose régies are replicated here, as ``(id, name)`` choices of the
     « Instance » filters, by name."""
-    ids = db.session.scalars(
-        select(Regie.origin_instance_id).where(Regie.origin_instance_id.is_not(None)).distinct()
-    )
+    ids = db.session.scalars(regie_queries.origin_instances())
     return sorted(((str(i), instance_name(i)) for i in ids), key=lambda c: (c[1].lower(), c[0]))
 
 

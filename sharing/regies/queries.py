@@ -19,3 +19,8 @@ def regies(q: str | None = None, instance: str | None = None) -> Select[Any]:
     elif instance:
         stmt = stmt.where(Regie.origin_instance_id == uuid.UUID(instance))
     return stmt
+
+
+def origin_instances() -> Select[Any]:
+    """The other instances whose régies are replicated here: their ids, once each."""
+    return select(Regie.origin_instance_id).where(Regie.origin_instance_id.is_not(None)).distinct()
