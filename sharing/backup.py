@@ -34,7 +34,7 @@ import stat
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -159,6 +159,11 @@ def _revision_of(execute: Callable[[str], Any]) -> str | None:
     return ",".join(sorted(str(row[0]) for row in rows)) or None
 
 
+def _counts(execute: Callable[[str], Any], tables: Iterable[str]) -> dict[str, int]:
+    """Rows per table, read with a DB-API or SQLAlchemy connection's ``execute``."""
+    return {name: int(execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]) for name in tables}
+
+
 def _tables() -> list[str]:
     return [table.name for table in db.metadata.sorted_tables]
 
@@ -214,10 +219,7 @@ def _dump_sqlite(target: Path) -> tuple[str | None, dict[str, int]]:
             raw.driver_connection.backup(destination)  # type: ignore[union-attr]
             destination.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
             revision = _revision_of(destination.execute)
-            counts = {
-                name: destination.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
-                for name in _tables()
-            }
+            counts = _counts(destination.execute, _tables())
         finally:
             destination.close()
     finally:
@@ -257,10 +259,7 @@ def _dump_postgresql(target: Path) -> tuple[str | None, dict[str, int]]:
         with conn.begin():
             snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
             revision = _revision_of(conn.exec_driver_sql)
-            counts = {
-                name: int(conn.exec_driver_sql(f'SELECT count(*) FROM "{name}"').scalar_one())
-                for name in _tables()
-            }
+            counts = _counts(conn.exec_driver_sql, _tables())
             _run(
                 [
                     pg_tool("pg_dump"),
@@ -508,7 +507,7 @@ def _copy_tree(source: Path, target: Path, *, private: bool) -> int:
 
 def _check_counts(manifest: Manifest) -> None:
     with db.engine.connect() as conn:
-        for name, expected in manifest.counts.items():
-            got = conn.exec_driver_sql(f'SELECT count(*) FROM "{name}"').scalar_one()
-            if got != expected:
-                raise BackupError(f"{name}: {got} rows restored, the archive had {expected}")
+        restored = _counts(conn.exec_driver_sql, manifest.counts)
+    for name, expected in manifest.counts.items():
+        if restored[name] != expected:
+            raise BackupError(f"{name}: {restored[name]} rows restored, the archive had {expected}")
