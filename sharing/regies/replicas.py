@@ -12,7 +12,7 @@ from sharing.extensions import db
 from sharing.library.models import Document
 from sharing.loans.models import Booking
 from sharing.regies.models import Regie
-from sharing.regies.services import _refresh_search_text
+from sharing.regies.services import _refresh_search_text, slug_taken
 from sharing.replicas import Applied, require_origin
 
 FIELDS = ("name", "city", "postcode", "timezone", "contact_email", "contact_phone")
@@ -64,6 +64,6 @@ def _free_slug(data: dict[str, Any], origin: uuid.UUID) -> str:
     """The origin's slug, unless a régie here already has it (slugs are unique per instance,
     not across the network): then it gets its origin's first characters."""
     slug = str(data["slug"])
-    if db.session.scalar(select(Regie.id).where(Regie.slug == slug)) is None:
+    if not slug_taken(slug):
         return slug
     return f"{slug[:70]}-{origin.hex[:8]}"

@@ -63,8 +63,13 @@ def update_regie(actor: User, regie: Regie, data: dict[str, Any]) -> Regie:
     return regie
 
 
+def slug_taken(slug: str) -> bool:
+    """Whether a régie here has ``slug`` (slugs are unique per instance)."""
+    return db.session.scalar(select(Regie.id).where(Regie.slug == slug)) is not None
+
+
 def _check_slug_free(slug: str) -> None:
-    if db.session.scalar(select(Regie.id).where(Regie.slug == slug)) is not None:
+    if slug_taken(slug):
         raise Invalid(
             "Cet identifiant est déjà pris.", fields={"slug": ["Cet identifiant est déjà pris."]}
         )
