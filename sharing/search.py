@@ -12,9 +12,11 @@ The two databases analyse French differently, so the index is built differently 
   text and queries: NFKC, case folding, typographic apostrophes made plain, elisions (l', d',
   qu'…) and French stop words dropped, accents stripped, then Snowball French stems
   (stemming before stripping accents would stem "autotractée" and "autotractee"
-  differently). An FTS5 table (``unicode61 remove_diacritics 2``) holds the stems; a query
-  is the AND of its stems, each quoted, so nothing the user types is read as FTS5 syntax.
-  Ranked with bm25, a title match weighing ten times a body match.
+  differently). An FTS5 table (``unicode61 remove_diacritics 2``) holds the stems of the
+  title and body, and a plain table, ``search_records``, which record each of its rows is
+  (same rowid; migration e5c2b7a9d3f1). A query is the AND of its stems, each quoted, so
+  nothing the user types is read as FTS5 syntax. Ranked with bm25, a title match weighing
+  ten times a body match.
 - **PostgreSQL** analyses the words itself with the ``fr`` configuration: the same stop
   words (checked before accents are removed, as here), ``unaccent``, then ``french_stem``,
   into a stored tsvector (title weight A, body B) with a GIN index. Python only splits the
@@ -41,6 +43,7 @@ import re
 import threading
 import unicodedata
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -71,11 +74,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from sharing.extensions import db
 
-# The full-text index (see migrations a7f3c2d19e04) lives outside the SQLAlchemy metadata:
-# the table itself and, on SQLite, the shadow tables FTS5 keeps its data in.
+# The full-text index (see migrations a7f3c2d19e04 and e5c2b7a9d3f1) lives outside the
+# SQLAlchemy metadata: the table itself and, on SQLite, the table of the records its rows stand
+# for and the shadow tables FTS5 keeps its data in.
 INDEX_TABLES = frozenset(
     {
         "search_index",
+        "search_records",
         "search_index_data",
         "search_index_idx",
         "search_index_content",
@@ -114,20 +119,21 @@ _ELISION = re.compile(r"\b(?:qu|[cdjlmnst])'(?=[^\W_])")
 # Words are runs of letters and digits; the underscore separates, as in both databases.
 _WORD = re.compile(r"[^\W_]+")
 
-# The letters of a stem (no accents, ligatures spelt out) and what the text may have for them.
-_FOLDED = {
-    "a": "[aàâäáãåæ]",
-    "c": "[cç]",
-    "e": "[eéèêë]",
-    "i": "[iîïíì]",
-    "o": "[oôöóòõøœ]",  # œ too: a stem may stop after its o
-    "u": "[uùûüú]",
-    "y": "[yÿý]",
-    "n": "[nñ]",
-    "l": "[lł]",
-    "d": "[dđ]",
-    "œ": "(?:o[eéèêë]|œ)",
-    "æ": "(?:a[eéèêë]|æ)",
+# The letters of a stem (no accents, ligatures spelt out) and how the text may write each: a
+# character, or for a ligature a regular expression. Other letters are written as they are.
+_FOLDED: dict[str, Iterable[str]] = {
+    "a": "aàâäáãåæ",
+    "c": "cç",
+    "e": "eéèêë",
+    "i": "iîïíì",
+    "o": "oôöóòõøœ",  # œ too: a stem may stop after its o
+    "u": "uùûüú",
+    "y": "yÿý",
+    "n": "nñ",
+    "l": "lł",
+    "d": "dđ",
+    "œ": ("o[eéèêë]", "œ"),
+    "æ": ("a[eéèêë]", "æ"),
 }
 
 _local = threading.local()
@@ -144,20 +150,26 @@ _index = table(
     column("title", Text),
     column("body", Text),
 )
-# The same table on SQLite, with the FTS5 rowid we choose (``fts_rowid``).
-_fts = table(
-    "search_index",
+# On SQLite the FTS5 table holds only the text, under the rowid we choose (``fts_rowid``), and
+# ``search_records`` says which record each rowid stands for. A search reads the records from
+# that narrow table: reading an FTS5 column reads the row's whole stored text, a random page of
+# a large table for each match.
+_fts = table("search_index", column("rowid", Integer), column("title", Text), column("body", Text))
+_records = table(
+    "search_records",
     column("rowid", Integer),
     column("kind", String),
     column("record_id", Uuid),
-    column("title", Text),
-    column("body", Text),
 )
 
 
-# The statements that write the index, built once (they run for every record saved).
-_FTS_INSERT = insert(_fts)
-_FTS_DELETE = delete(_fts).where(_fts.c.rowid.in_(bindparam("rowids", expanding=True)))
+# The statements that write the index, built once (they run for every record saved). Each
+# insert takes its own columns of the rows ``_row`` makes.
+_FTS_INSERT = insert(_fts).values({c.name: bindparam(c.name) for c in _fts.c})
+_RECORDS_INSERT = insert(_records).values({c.name: bindparam(c.name) for c in _records.c})
+_ROWIDS: Any = bindparam("rowids", expanding=True)
+_FTS_DELETE = delete(_fts).where(_fts.c.rowid.in_(_ROWIDS))
+_RECORDS_DELETE = delete(_records).where(_records.c.rowid.in_(_ROWIDS))
 _PG_DELETE = delete(_index).where(
     _index.c.kind == bindparam("kind"), _index.c.record_id == bindparam("record_id")
 )
@@ -236,9 +248,20 @@ def _write(changes: dict[tuple[str, uuid.UUID], dict[str, Any] | None]) -> None:
     # FTS5 columns have no index: rows are found by their rowid, not by a scan.
     rowids = [fts_rowid(kind, record_id) for kind, record_id in changes]
     for start in range(0, len(rowids), 500):  # SQLite takes a limited number of parameters
-        db.session.execute(_FTS_DELETE, {"rowids": rowids[start : start + 500]})
-    if rows:
-        db.session.execute(_FTS_INSERT, rows)
+        for statement in (_FTS_DELETE, _RECORDS_DELETE):
+            db.session.execute(statement, {"rowids": rowids[start : start + 500]})
+    _insert(rows)
+
+
+def _insert(rows: list[dict[str, Any]]) -> None:
+    """Add index rows (``_row``) of records that have none."""
+    if not rows:
+        return
+    if _backend() == "postgresql":
+        db.session.execute(insert(_index), rows)
+        return
+    db.session.execute(_FTS_INSERT, rows)
+    db.session.execute(_RECORDS_INSERT, rows)
 
 
 def fts_rowid(kind: str, record_id: uuid.UUID) -> int:
@@ -280,9 +303,14 @@ def matching(kind: str, term: ColumnElement[str] | None) -> Select[Any]:
         condition = tsv.op("@@")(tsquery) if term is not None else false()
     else:
         fts: ColumnElement[Any] = literal_column("search_index")
-        # bm25 is lower for better matches, and weighs every column, unindexed ones included.
-        rank = -func.bm25(fts, 0.0, 0.0, TITLE_WEIGHT, BODY_WEIGHT, type_=Float)
+        # bm25 is lower for better matches.
+        rank = -func.bm25(fts, TITLE_WEIGHT, BODY_WEIGHT, type_=Float)
         condition = fts.op("MATCH")(term) if term is not None else false()
+        return (
+            select(_records.c.record_id, rank.label("rank"))
+            .select_from(_fts.join(_records, _records.c.rowid == _fts.c.rowid))
+            .where(_records.c.kind == kind, condition)
+        )
     return select(_index.c.record_id, rank.label("rank")).where(_index.c.kind == kind, condition)
 
 
@@ -350,11 +378,16 @@ def reindex(kinds: Iterable[str] | None = None) -> dict[str, int]:
     records, in the current transaction; how many records each kind now has indexed."""
     counts = {}
     for kind in sorted(kinds) if kinds is not None else registered_kinds():
-        db.session.execute(delete(_index).where(_index.c.kind == kind))
+        if _backend() == "postgresql":
+            db.session.execute(delete(_index).where(_index.c.kind == kind))
+        else:
+            of_kind = select(_records.c.rowid).where(_records.c.kind == kind)
+            db.session.execute(delete(_fts).where(_fts.c.rowid.in_(of_kind)))
+            db.session.execute(delete(_records).where(_records.c.kind == kind))
         counts[kind] = 0
         rows = (_row(kind, *record) for record in _loaders[kind]())
         while batch := list(itertools.islice(rows, 500)):
-            db.session.execute(insert(_index if _backend() == "postgresql" else _fts), batch)
+            _insert(batch)
             counts[kind] += len(batch)
     return counts
 
@@ -459,22 +492,51 @@ def _prefilter(stems: frozenset[str], cased: bool) -> re.Pattern[str]:
     ends of words, which the caller leaves out: those that start as a stem does but for its
     last two letters, which Snowball may rewrite (chevaux → cheval), accents and ligatures
     aside (cœur → coeur)."""
-    starts = []
+    branches = []
     for stem in stems:
         prefix = stem[: max(1, len(stem) - 2)].replace("oe", "œ").replace("ae", "æ")
-        starts.append("".join(_FOLDED.get(c, re.escape(c)) for c in prefix))
-    return re.compile(rf"(?:{'|'.join(starts)})[^\W_]*", re.IGNORECASE if cased else 0)
+        rest = "".join(_letter(c) for c in prefix[1:])
+        # One branch for each way of writing the first letter, so that every branch starts
+        # with a plain character: the engine then skips to where one of them is, twice as
+        # fast as trying a class of them at every position.
+        branches += [first + rest for first in _spellings(prefix[0])]
+    return re.compile(rf"(?:{'|'.join(branches)})[^\W_]*", re.IGNORECASE if cased else 0)
+
+
+def _spellings(letter: str) -> list[str]:
+    """The ways the text may write a letter of a stem (``_FOLDED``), as regular expressions."""
+    return list(_FOLDED.get(letter, [re.escape(letter)]))
+
+
+def _letter(letter: str) -> str:
+    """A regular expression for a letter of a stem as the text may write it."""
+    spellings = _spellings(letter)
+    if all(len(spelling) == 1 for spelling in spellings):
+        return f"[{''.join(spellings)}]"
+    return f"(?:{'|'.join(spellings)})"
 
 
 def _best_window(text: str, hits: list[tuple[int, int, str]], length: int) -> int:
     """Where a snippet of ``length`` characters should start to show the most distinct
     matching words (the earliest such place), with some context before the first one."""
     anchor, last, best = 0, 0, (-1, -1)
-    for i, (first, _, _) in enumerate(hits):
-        inside = [h for h in hits[i:] if h[1] <= first + length]
-        score = (len({h[2] for h in inside}), len(inside))
+    # A window from each hit in turn: hits[i:end], those that end within ``length`` of its
+    # start (hits come in the text's order), with the count of each of their stems.
+    stems: Counter[str] = Counter()
+    end = 0
+    for i, (first, _, stem) in enumerate(hits):
+        if end == i:  # a window holds its first hit, even a word longer than the window
+            stems[stem] += 1
+            end += 1
+        while end < len(hits) and hits[end][1] <= first + length:
+            stems[hits[end][2]] += 1
+            end += 1
+        score = (len(stems), end - i)
         if score > best:
-            anchor, last, best = first, max(h[1] for h in inside), score
+            anchor, last, best = first, hits[end - 1][1], score
+        stems[stem] -= 1
+        if not stems[stem]:
+            del stems[stem]
     slack = max(0, length - (last - anchor))
     if anchor <= slack:
         return 0  # everything fits from the start of the text

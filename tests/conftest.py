@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 
 from sharing import create_app
 from sharing.extensions import db, limiter
-from tests import factories
+from tests import database, factories
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "migrations")
 
@@ -65,12 +65,8 @@ def app(database_url: str) -> Iterator[Flask]:
 @pytest.fixture(autouse=True)
 def _clean_database(app: Flask) -> Iterator[None]:
     yield
+    database.empty(app)
     with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
-            conn.execute(sa.text("DELETE FROM search_index"))  # not a model: the search index
         limiter.reset()
 
 

@@ -22,6 +22,7 @@ from sharing.extensions import db
 from sharing.library.models import Attachment, Document
 from sharing.loans.models import Booking
 from sharing.regies.models import Regie
+from tests import database
 from tests.loans.helpers import Parties, book, soon
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -56,12 +57,7 @@ def counts(app: Flask) -> dict[str, int]:
 
 def wipe(app: Flask) -> None:
     """Every row gone, as after an accident (the tables stay)."""
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
-            conn.execute(sa.text("DELETE FROM search_index"))
+    database.empty(app)
 
 
 def epoch(app: Flask) -> uuid.UUID:

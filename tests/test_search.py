@@ -304,9 +304,20 @@ def test_remove_record(corpus: dict[uuid.UUID, str]) -> None:
 
 
 def index_rows(record_id: uuid.UUID) -> int:
-    index = search._index  # the test looks under the module's hood on purpose
-    stmt = select(func.count()).select_from(index).where(index.c.record_id == record_id)
-    return db.session.scalar(stmt) or 0
+    """The record's rows in the index (the test looks under the module's hood on purpose):
+    on SQLite, its text's and the row saying whose text it is, which must go together."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        index = search._index
+        stmt = select(func.count()).select_from(index).where(index.c.record_id == record_id)
+        return db.session.scalar(stmt) or 0
+    texts, records = search._fts, search._records
+    rowid = search.fts_rowid(KIND, record_id)
+    text_rows = db.session.scalar(select(func.count()).where(texts.c.rowid == rowid))
+    record_rows = db.session.scalar(
+        select(func.count()).where(records.c.record_id == record_id, records.c.kind == KIND)
+    )
+    assert text_rows == record_rows
+    return text_rows or 0
 
 
 # --- analyze, the SQLite side's analysis (pure Python) ---
@@ -378,6 +389,15 @@ def test_highlight_shows_the_part_with_the_most_query_words() -> None:
     assert "<mark>débroussailleuse</mark> et la <mark>tondeuse</mark>" in snippet
     assert len(snippet.replace("<mark>", "").replace("</mark>", "")) <= 122
     assert "Une tondeuse" not in snippet
+
+
+def test_highlight_of_a_word_longer_than_the_snippet() -> None:
+    word = "tondeuse" + "x" * 300  # a pasted token, say, searched for itself
+    text = f"Le jeton {word} est dans le texte, puis une tondeuse."
+
+    snippet = search.highlight(text, word, length=120)
+
+    assert snippet == f"…{word[:120]}…"  # the start of the word, unmarked since it is cut
 
 
 def test_highlight_cuts_between_words() -> None:

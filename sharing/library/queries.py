@@ -32,6 +32,11 @@ from sharing.regies.models import Regie
 CANDIDATES = 1_000
 
 FACETS = ("theme", "type", "regie", "instance")
+# How many values a facet lists at most, the most frequent (as CKAN's search.facets.limit):
+# only the régie facet can have more, and a list of hundreds of régies helps nobody narrow a
+# search, while reading and sending it cost a search of a large network a fifth of its time.
+# Every type is always listed (there are six), which ``total`` relies on.
+FACET_VALUES = 50
 
 
 def documents(*, regie: uuid.UUID | None = None) -> Select[Any]:
@@ -68,14 +73,16 @@ def search_statement(
         shape.add("instance")
         bound["instance"] = uuid.UUID(instance)
     bind = db.session.get_bind()
-    return _search_statement(bind.dialect.name, frozenset(shape), CANDIDATES), bound
+    return _search_statement(bind.dialect.name, frozenset(shape), CANDIDATES, FACET_VALUES), bound
 
 
 @functools.lru_cache(maxsize=256)
-def _search_statement(dialect: str, shape: frozenset[str], cap: int) -> Select[Any]:
+def _search_statement(
+    dialect: str, shape: frozenset[str], cap: int, facet_values: int
+) -> Select[Any]:
     """The search statement of one kind of search (``dialect`` keeps the databases' apart)."""
     searched = bool(shape & {"q", "q_without_words"})
-    return results(_candidates(shape, cap), ranked=searched)
+    return results(_candidates(shape, cap), ranked=searched, facet_values=facet_values)
 
 
 def _candidates(shape: frozenset[str], cap: int) -> Select[Any]:
@@ -117,13 +124,14 @@ def _filtered(stmt: Select[Any], shape: frozenset[str]) -> Select[Any]:
     return stmt
 
 
-def results(filtered: Select[Any], *, ranked: bool) -> Select[Any]:
+def results(filtered: Select[Any], *, ranked: bool, facet_values: int) -> Select[Any]:
     """One statement for a page of ``filtered`` (``_candidates``) and every facet: rows of
     ``(facet, theme, type, regie, instance, documents, id, position)``. The page's documents
     are the rows whose facet is ``page``, with their ``id`` and ``position`` (ascending);
     best match first when ``ranked``, else the latest changed. For each facet, how many of
-    the documents ``filtered`` selects (all its pages) have each value, most frequent first;
-    a row's value is in the column named after its facet, the others are null.
+    the documents ``filtered`` selects (all its pages) have each value, most frequent first,
+    ``facet_values`` values at most; a row's value is in the column named after its facet,
+    the others are null.
 
     ``filtered`` (with ``q``, the full-text match) runs once, in a common table expression
     that both databases materialise since it is read five times."""
@@ -151,7 +159,8 @@ def results(filtered: Select[Any], *, ranked: bool) -> Select[Any]:
             stmt = stmt.where(DocumentTheme.document_id.in_(select(matched.c.id)))
         else:
             stmt = stmt.select_from(matched)
-        groups.append(stmt.group_by(grouped))
+        stmt = stmt.group_by(grouped).order_by(func.count().desc(), grouped).limit(facet_values)
+        groups.append(select(stmt.subquery()))  # a subquery: SQLite's UNION takes no LIMIT
     rows = union_all(*groups).subquery()
     return select(rows).order_by(
         rows.c.facet, rows.c.documents.desc(), *(rows.c[name] for name in values), rows.c.position

@@ -149,7 +149,11 @@ class DocumentPageSchema(PageSchema):
         }
     )
     facets = fields.Nested(
-        FacetsSchema, metadata={"description": "Counts over the whole filtered result"}
+        FacetsSchema,
+        metadata={
+            "description": "Counts over the whole filtered result: for each facet, its 50 "
+            "most frequent values"
+        },
     )
 
 

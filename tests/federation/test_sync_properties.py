@@ -54,6 +54,7 @@ from sharing.library.models import Document, DocumentType
 from sharing.regies import replicas as regie_replicas
 from sharing.regies import services as regies
 from sharing.regies.models import Regie
+from tests import database
 from tests.federation.conftest import Served
 from tests.federation.test_sync_e2e import published, replicated
 
@@ -162,12 +163,7 @@ class Crash(Exception):
 
 
 def wipe(app: Flask) -> None:
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
-            conn.execute(sa.text("DELETE FROM search_index"))
+    database.empty(app)
     app.config["INSTANCE_ID"] = None
 
 

@@ -26,6 +26,7 @@ from sharing.catalogue.models import Resource
 from sharing.extensions import db
 from sharing.library import services as library
 from sharing.library.models import DocumentType
+from tests import database
 from tests.factories import Factories
 from tests.federation.conftest import MIGRATIONS, Served
 from tests.federation.test_sync_e2e import instance_id, published, replicated
@@ -78,12 +79,7 @@ def server_c(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 @pytest.fixture
 def c(server_c: Served) -> Iterator[Served]:
     yield server_c
-    with server_c.app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
-            conn.execute(sa.text("DELETE FROM search_index"))
+    database.empty(server_c.app)
     server_c.app.config["INSTANCE_ID"] = None
 
 

@@ -241,6 +241,22 @@ def test_a_search_past_the_cap_counts_its_candidates_and_says_so(
     assert (unsearched["total"], unsearched["total_is_estimate"]) == (4, False)
 
 
+def test_a_facet_lists_its_most_frequent_values_only(client, make, library, monkeypatch):
+    authors = [make.user("member") for _ in range(3)]
+    themes = ["proprete", "espaces-verts", "securite-prevention"]
+    for count, author in zip((3, 1, 2), authors, strict=True):
+        for n in range(count):
+            library.document(author, title=f"Compostage {n}", themes=themes[:count], type="guide")
+    monkeypatch.setattr(queries, "FACET_VALUES", 2)
+
+    page = found(client, make.auth(authors[0]), "compostage")
+
+    assert page["total"] == 6  # all of them: the limit is on the lists of values
+    assert page["facets"]["regie"] == {str(authors[0].regie_id): 3, str(authors[2].regie_id): 2}
+    assert page["facets"]["theme"] == {"proprete": 6, "espaces-verts": 5}
+    assert page["facets"]["type"] == {"guide": 6}
+
+
 def test_pages_of_a_search_follow_the_ranking(client, make, library):
     author = make.user("member")
     headers = make.auth(author)
