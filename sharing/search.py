@@ -490,11 +490,13 @@ def _stem(word: str) -> str:
 def _prefilter(stems: frozenset[str], cased: bool) -> re.Pattern[str]:
     """The words that may have one of ``stems`` (in lower case unless ``cased``), and some
     ends of words, which the caller leaves out: those that start as a stem does but for its
-    last two letters, which Snowball may rewrite (chevaux → cheval), accents and ligatures
-    aside (cœur → coeur)."""
+    last two letters, which Snowball may rewrite (chevaux → cheval, publication → publiqu),
+    accents and ligatures aside (cœur → coeur). The first two letters are always the word's:
+    Snowball's French rules only change a word after them (in its regions RV, R1 and R2)."""
     branches = []
     for stem in stems:
-        prefix = stem[: max(1, len(stem) - 2)].replace("oe", "œ").replace("ae", "æ")
+        kept = max(len(stem) - 2, min(len(stem), 2))
+        prefix = stem[:kept].replace("oe", "œ").replace("ae", "æ")
         rest = "".join(_letter(c) for c in prefix[1:])
         # One branch for each way of writing the first letter, so that every branch starts
         # with a plain character: the engine then skips to where one of them is, twice as

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
-    CompoundSelect,
     Select,
     String,
     bindparam,
@@ -194,11 +193,22 @@ def _only(values: dict[str, Any], kept: Any) -> list[Any]:
     ]
 
 
-# What a result list shows of the documents ``ids`` (bound at execution) and their body, for
-# snippets: built once, since every search reads a page of them, and read as rows rather
-# than ORM objects. ``deleted_at`` is read rather than filtered: SQLite would then scan its
-# index instead of looking the ids up.
-_IDS: Any = bindparam("ids", expanding=True)
+# What a result list shows of the documents ``ids`` (bound at execution): their row, their
+# body for snippets, their régie, and their themes and tags each as one string, the labels
+# joined by ``LABELS_SEPARATOR``. Built once, since every search reads a page of them, and
+# read as rows rather than ORM objects. ``deleted_at`` is read rather than filtered: SQLite
+# would then scan its index instead of looking the ids up.
+LABELS_SEPARATOR = "\x1f"  # never in a tag (Tag collapses whitespace, which this is) or a theme
+
+
+def _labels(column: Any) -> Any:
+    """The values of ``column`` (of document_themes or document_tags) for the listed document,
+    joined by ``LABELS_SEPARATOR``; null when it has none."""
+    table = column.class_
+    joined = func.aggregate_strings(column, LABELS_SEPARATOR)
+    return select(joined).where(table.document_id == Document.id).scalar_subquery()
+
+
 LISTED = (
     select(
         Document.id,
@@ -215,17 +225,9 @@ LISTED = (
         Regie.name.label("regie_name"),
         Regie.slug.label("regie_slug"),
         Regie.origin_instance_id,
+        _labels(DocumentTheme.theme).label("themes"),
+        _labels(DocumentTag.tag).label("tags"),
     )
     .join(Document.regie)
-    .where(Document.id.in_(_IDS))
-)
-# Their themes and tags, in one statement: rows of ``(document_id, kind, label)``, ``kind``
-# being ``theme`` or ``tag``.
-LISTED_LABELS: CompoundSelect[Any] = union_all(
-    select(DocumentTheme.document_id, literal_column("'theme'"), DocumentTheme.theme).where(
-        DocumentTheme.document_id.in_(_IDS)
-    ),
-    select(DocumentTag.document_id, literal_column("'tag'"), DocumentTag.tag).where(
-        DocumentTag.document_id.in_(_IDS)
-    ),
+    .where(Document.id.in_(bindparam("ids", expanding=True)))
 )

@@ -176,13 +176,8 @@ def search_library(page: int = 1, per_page: int = 50, **filters: Any) -> Library
 def _hits(ids: list[uuid.UUID], q: str) -> list[DocumentHit]:
     """The documents ``ids`` as a result list shows them, in that order, with snippets of
     ``q``. One deleted since its id was read is left out rather than failing the page."""
-    bound = {"ids": ids}
-    labels: dict[str, dict[uuid.UUID, list[str]]] = {"theme": {}, "tag": {}}
-    for document_id, kind, label in db.session.execute(queries.LISTED_LABELS, bound):
-        labels[kind].setdefault(document_id, []).append(label)
-    themes_of, tags_of = labels["theme"], labels["tag"]
     hits = {}
-    for row in db.session.execute(queries.LISTED, bound):
+    for row in db.session.execute(queries.LISTED, {"ids": ids}):
         if row.deleted_at is not None:
             continue
         hits[row.id] = DocumentHit(
@@ -195,11 +190,15 @@ def _hits(ids: list[uuid.UUID], q: str) -> list[DocumentHit]:
             version=row.version,
             created_at=row.created_at,
             updated_at=row.updated_at,
-            themes=in_theme_order(themes_of.get(row.id, [])),
-            tags=sorted(tags_of.get(row.id, [])),
+            themes=in_theme_order(_split_labels(row.themes)),
+            tags=sorted(_split_labels(row.tags)),
             snippet=_snippet(row.body, row.summary, q) if q else None,
         )
     return [hits[i] for i in ids if i in hits]
+
+
+def _split_labels(joined: str | None) -> list[str]:
+    return joined.split(queries.LABELS_SEPARATOR) if joined else []
 
 
 def _snippet(body: str, summary: str, q: str) -> str:
