@@ -12,11 +12,9 @@ The two databases analyse French differently, so the index is built differently 
   text and queries: NFKC, case folding, typographic apostrophes made plain, elisions (l', d',
   qu'…) and French stop words dropped, accents stripped, then Snowball French stems
   (stemming before stripping accents would stem "autotractée" and "autotractee"
-  differently). An FTS5 table (``unicode61 remove_diacritics 2``) holds the stems of the
-  title and body, and a plain table, ``search_records``, which record each of its rows is
-  (same rowid; migration e5c2b7a9d3f1). A query is the AND of its stems, each quoted, so
-  nothing the user types is read as FTS5 syntax. Ranked with bm25, a title match weighing
-  ten times a body match.
+  differently). An FTS5 table (``unicode61 remove_diacritics 2``) holds the stems; a query
+  is the AND of its stems, each quoted, so nothing the user types is read as FTS5 syntax.
+  Ranked with bm25, a title match weighing ten times a body match.
 - **PostgreSQL** analyses the words itself with the ``fr`` configuration: the same stop
   words (checked before accents are removed, as here), ``unaccent``, then ``french_stem``,
   into a stored tsvector (title weight A, body B) with a GIN index. Python only splits the
@@ -74,13 +72,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from sharing.extensions import db
 
-# The full-text index (see migrations a7f3c2d19e04 and e5c2b7a9d3f1) lives outside the
-# SQLAlchemy metadata: the table itself and, on SQLite, the table of the records its rows stand
-# for and the shadow tables FTS5 keeps its data in.
+# The full-text index (see migrations a7f3c2d19e04) lives outside the SQLAlchemy metadata:
+# the table itself and, on SQLite, the shadow tables FTS5 keeps its data in.
 INDEX_TABLES = frozenset(
     {
         "search_index",
-        "search_records",
         "search_index_data",
         "search_index_idx",
         "search_index_content",
@@ -150,26 +146,20 @@ _index = table(
     column("title", Text),
     column("body", Text),
 )
-# On SQLite the FTS5 table holds only the text, under the rowid we choose (``fts_rowid``), and
-# ``search_records`` says which record each rowid stands for. A search reads the records from
-# that narrow table: reading an FTS5 column reads the row's whole stored text, a random page of
-# a large table for each match.
-_fts = table("search_index", column("rowid", Integer), column("title", Text), column("body", Text))
-_records = table(
-    "search_records",
+# The same table on SQLite, with the FTS5 rowid we choose (``fts_rowid``).
+_fts = table(
+    "search_index",
     column("rowid", Integer),
     column("kind", String),
     column("record_id", Uuid),
+    column("title", Text),
+    column("body", Text),
 )
 
 
-# The statements that write the index, built once (they run for every record saved). Each
-# insert takes its own columns of the rows ``_row`` makes.
-_FTS_INSERT = insert(_fts).values({c.name: bindparam(c.name) for c in _fts.c})
-_RECORDS_INSERT = insert(_records).values({c.name: bindparam(c.name) for c in _records.c})
-_ROWIDS: Any = bindparam("rowids", expanding=True)
-_FTS_DELETE = delete(_fts).where(_fts.c.rowid.in_(_ROWIDS))
-_RECORDS_DELETE = delete(_records).where(_records.c.rowid.in_(_ROWIDS))
+# The statements that write the index, built once (they run for every record saved).
+_FTS_INSERT = insert(_fts)
+_FTS_DELETE = delete(_fts).where(_fts.c.rowid.in_(bindparam("rowids", expanding=True)))
 _PG_DELETE = delete(_index).where(
     _index.c.kind == bindparam("kind"), _index.c.record_id == bindparam("record_id")
 )
@@ -248,20 +238,9 @@ def _write(changes: dict[tuple[str, uuid.UUID], dict[str, Any] | None]) -> None:
     # FTS5 columns have no index: rows are found by their rowid, not by a scan.
     rowids = [fts_rowid(kind, record_id) for kind, record_id in changes]
     for start in range(0, len(rowids), 500):  # SQLite takes a limited number of parameters
-        for statement in (_FTS_DELETE, _RECORDS_DELETE):
-            db.session.execute(statement, {"rowids": rowids[start : start + 500]})
-    _insert(rows)
-
-
-def _insert(rows: list[dict[str, Any]]) -> None:
-    """Add index rows (``_row``) of records that have none."""
-    if not rows:
-        return
-    if _backend() == "postgresql":
-        db.session.execute(insert(_index), rows)
-        return
-    db.session.execute(_FTS_INSERT, rows)
-    db.session.execute(_RECORDS_INSERT, rows)
+        db.session.execute(_FTS_DELETE, {"rowids": rowids[start : start + 500]})
+    if rows:
+        db.session.execute(_FTS_INSERT, rows)
 
 
 def fts_rowid(kind: str, record_id: uuid.UUID) -> int:
@@ -303,14 +282,9 @@ def matching(kind: str, term: ColumnElement[str] | None) -> Select[Any]:
         condition = tsv.op("@@")(tsquery) if term is not None else false()
     else:
         fts: ColumnElement[Any] = literal_column("search_index")
-        # bm25 is lower for better matches.
-        rank = -func.bm25(fts, TITLE_WEIGHT, BODY_WEIGHT, type_=Float)
+        # bm25 is lower for better matches, and weighs every column, unindexed ones included.
+        rank = -func.bm25(fts, 0.0, 0.0, TITLE_WEIGHT, BODY_WEIGHT, type_=Float)
         condition = fts.op("MATCH")(term) if term is not None else false()
-        return (
-            select(_records.c.record_id, rank.label("rank"))
-            .select_from(_fts.join(_records, _records.c.rowid == _fts.c.rowid))
-            .where(_records.c.kind == kind, condition)
-        )
     return select(_index.c.record_id, rank.label("rank")).where(_index.c.kind == kind, condition)
 
 
@@ -378,16 +352,11 @@ def reindex(kinds: Iterable[str] | None = None) -> dict[str, int]:
     records, in the current transaction; how many records each kind now has indexed."""
     counts = {}
     for kind in sorted(kinds) if kinds is not None else registered_kinds():
-        if _backend() == "postgresql":
-            db.session.execute(delete(_index).where(_index.c.kind == kind))
-        else:
-            of_kind = select(_records.c.rowid).where(_records.c.kind == kind)
-            db.session.execute(delete(_fts).where(_fts.c.rowid.in_(of_kind)))
-            db.session.execute(delete(_records).where(_records.c.kind == kind))
+        db.session.execute(delete(_index).where(_index.c.kind == kind))
         counts[kind] = 0
         rows = (_row(kind, *record) for record in _loaders[kind]())
         while batch := list(itertools.islice(rows, 500)):
-            _insert(batch)
+            db.session.execute(insert(_index if _backend() == "postgresql" else _fts), batch)
             counts[kind] += len(batch)
     return counts
 

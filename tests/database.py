@@ -13,7 +13,4 @@ def empty(app: Flask) -> None:
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
-            # Not models: the search index, and on SQLite the records its rows stand for.
-            conn.execute(sa.text("DELETE FROM search_index"))
-            if conn.dialect.name == "sqlite":
-                conn.execute(sa.text("DELETE FROM search_records"))
+            conn.execute(sa.text("DELETE FROM search_index"))  # not a model: the search index

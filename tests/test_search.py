@@ -304,20 +304,9 @@ def test_remove_record(corpus: dict[uuid.UUID, str]) -> None:
 
 
 def index_rows(record_id: uuid.UUID) -> int:
-    """The record's rows in the index (the test looks under the module's hood on purpose):
-    on SQLite, its text's and the row saying whose text it is, which must go together."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        index = search._index
-        stmt = select(func.count()).select_from(index).where(index.c.record_id == record_id)
-        return db.session.scalar(stmt) or 0
-    texts, records = search._fts, search._records
-    rowid = search.fts_rowid(KIND, record_id)
-    text_rows = db.session.scalar(select(func.count()).where(texts.c.rowid == rowid))
-    record_rows = db.session.scalar(
-        select(func.count()).where(records.c.record_id == record_id, records.c.kind == KIND)
-    )
-    assert text_rows == record_rows
-    return text_rows or 0
+    index = search._index  # the test looks under the module's hood on purpose
+    stmt = select(func.count()).select_from(index).where(index.c.record_id == record_id)
+    return db.session.scalar(stmt) or 0
 
 
 # --- analyze, the SQLite side's analysis (pure Python) ---

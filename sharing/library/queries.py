@@ -27,8 +27,10 @@ from sharing.extensions import db
 from sharing.library.models import SEARCH_KIND, Document, DocumentTag, DocumentTheme
 from sharing.regies.models import Regie
 
-# How many matching documents a search ranks, counts and facets at most.
-CANDIDATES = 1_000
+# How many matching documents a search ranks, counts and facets at most: every three-word
+# search of the benchmark's network library (3,000 documents, 300 to 760 matches) but one is
+# exact; ten times the library costs a search less than twice the time (docs/decisions.md).
+CANDIDATES = 750
 
 FACETS = ("theme", "type", "regie", "instance")
 # How many values a facet lists at most, the most frequent (as CKAN's search.facets.limit):

@@ -145,7 +145,7 @@ class DocumentPageSchema(PageSchema):
     total_is_estimate = fields.Boolean(
         metadata={
             "description": "With `q`, true when the search stopped at its cap of candidates "
-            "(1 000): `total` is then a lower bound and the facets count those candidates"
+            "(750): `total` is then a lower bound and the facets count those candidates"
         }
     )
     facets = fields.Nested(

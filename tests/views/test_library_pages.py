@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from sharing.accounts.models import User
 from sharing.extensions import db
+from sharing.library import queries
 from sharing.library.models import Attachment, Document, DocumentVersion
 from sharing.web import file_size
 from tests.library.conftest import PDF, Library
@@ -486,6 +487,20 @@ def test_file_sizes_in_french():
 
 
 # --- Search, facets, pagination -----------------------------------------------------------------
+
+
+def test_a_search_past_the_cap_says_at_least(app, make, library, monkeypatch):
+    for place in ("collectif", "partagé", "scolaire", "urbain"):
+        library.document(title=f"Compostage {place}")
+    monkeypatch.setattr(queries, "CANDIDATES", 3)
+    client = signed_in(app, make.user("member"))
+
+    capped = client.get("/bibliotheque?q=compostage").get_data(as_text=True)
+    exact = client.get("/bibliotheque?q=compostage+scolaire").get_data(as_text=True)
+
+    assert "Au moins 3 documents pour « compostage »" in capped
+    assert "Au moins" not in exact
+    assert "1 document pour « compostage scolaire »" in exact
 
 
 def test_a_word_without_accents_in_the_plural_finds_the_document(app, make, library):
