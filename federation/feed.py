@@ -71,14 +71,17 @@ def _collect(session: Session, _context: Any) -> None:
     """Note the federated records this flush created, versioned or deleted (their locality
     is checked at commit, when their régie is surely loaded)."""
     pending: dict[tuple[str, uuid.UUID], Any] = session.info.setdefault(_PENDING, {})
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    # Read once: each read of Session.new or .deleted builds a new set of every such object,
+    # and asking it of each object made a flush of a sync page quadratic.
+    new, dirty, deleted = session.new, session.dirty, session.deleted
+    for obj in (*new, *dirty, *deleted):
         if isinstance(obj, Attachment):
             obj = obj.document  # a new attachment changes its document's record
         record_type = records.TYPES.get(type(obj))
         if record_type is None:
             continue
         state = inspect(obj)
-        if obj in session.new or obj in session.deleted or _changed(state):
+        if obj in new or obj in deleted or _changed(state):
             pending[(record_type, obj.id)] = obj
 
 

@@ -35,7 +35,7 @@ CANDIDATES = 750
 FACETS = ("theme", "type", "regie", "instance")
 # How many values a facet lists at most, the most frequent (as CKAN's search.facets.limit):
 # only the régie facet can have more, and a list of hundreds of régies helps nobody narrow a
-# search, while reading and sending it cost a search of a large network a fifth of its time.
+# search, while reading and sending them took a seventh of a search of a large network.
 # Every type is always listed (there are six), which ``total`` relies on.
 FACET_VALUES = 50
 
@@ -200,7 +200,9 @@ def _only(values: dict[str, Any], kept: Any) -> list[Any]:
 # joined by ``LABELS_SEPARATOR``. Built once, since every search reads a page of them, and
 # read as rows rather than ORM objects. ``deleted_at`` is read rather than filtered: SQLite
 # would then scan its index instead of looking the ids up.
-LABELS_SEPARATOR = "\x1f"  # never in a tag (Tag collapses whitespace, which this is) or a theme
+# Never in a theme (a slug) nor in a tag: Tag turns any run of whitespace, which this is to
+# Python, into one space.
+LABELS_SEPARATOR = "\x1f"
 
 
 def _labels(column: Any) -> Any:

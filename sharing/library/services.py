@@ -150,7 +150,7 @@ def search_library(page: int = 1, per_page: int = 50, **filters: Any) -> Library
     """One page of the filtered library, snippets when searched, and the facet counts of the
     whole result (every page), counted by the database. One statement finds the documents
     (with ``q``, one full-text match, capped at ``queries.CANDIDATES``), cuts the page and
-    counts the total and the facets; three small ones read the page's documents."""
+    counts the total and the facets; one more reads the page's documents."""
     q = (filters.get("q") or "").strip()
     statement, bound = queries.search_statement(page=page, per_page=per_page, **filters)
     positions: dict[int, uuid.UUID] = {}
