@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sharing.http import Args, PageArgs, PageSchema, Text, Timestamp
 from sharing.library.markdown import render_markdown
 from sharing.library.models import DEFAULT_LICENCE, LICENCES, THEMES, DocumentType
+from sharing.library.queries import CANDIDATES, FACET_VALUES
 from sharing.regies.schemas import RegieRefSchema, origin_of, validate_instance
 
 MAX_BODY = 200_000
@@ -145,14 +146,15 @@ class DocumentPageSchema(PageSchema):
     total_is_estimate = fields.Boolean(
         metadata={
             "description": "With `q`, true when the search stopped at its cap of candidates "
-            "(750): `total` is then a lower bound and the facets count those candidates"
+            f"({CANDIDATES}): `total` is then a lower bound and the facets count those "
+            "candidates"
         }
     )
     facets = fields.Nested(
         FacetsSchema,
         metadata={
-            "description": "Counts over the whole filtered result: for each facet, its 50 "
-            "most frequent values"
+            "description": "Counts over the whole filtered result: for each facet, its "
+            f"{FACET_VALUES} most frequent values"
         },
     )
 
