@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from sharing.catalogue.models import Resource, ResourceStatus
 from sharing.catalogue.schemas import ResourceArgs
@@ -105,7 +106,18 @@ def load_many(record_type: str, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Any
     """The records of one type by id, with what their dump reads (the models load a
     record's régie, themes and tags with it)."""
     model: Any = MODELS[record_type]
-    return {r.id: r for r in db.session.scalars(select(model).where(model.id.in_(list(ids))))}
+    return {r.id: r for r in db.session.scalars(select(model).where(among(model.id, ids)))}
+
+
+def among(column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL ``column = ANY(:values)``, one array parameter
+    rather than one per value. psycopg keeps its parse of a statement only up to 50
+    parameters, and a sync page asks for hundreds of ids: parsing those statements again,
+    on both sides, was a tenth of a PostgreSQL backfill."""
+    values = list(values)
+    if db.session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
 
 
 # Reading ----------------------------------------------------------------------------------

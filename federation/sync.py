@@ -42,7 +42,7 @@ from sharing.library import replicas as library_replicas
 from sharing.library.models import Attachment, Document
 from sharing.regies import replicas as regie_replicas
 from sharing.regies.models import Regie
-from sharing.replicas import Applied, NotTheOrigin
+from sharing.replicas import Applied, NewReplicas, NotTheOrigin
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,11 @@ APPLY: dict[str, Callable[..., tuple[Any, Applied]]] = {
     records.REGIE: regie_replicas.apply_regie,
     records.RESOURCE: catalogue_replicas.apply_resource,
     records.DOCUMENT: library_replicas.apply_document,
+}
+# Records of a régie that a page adds (not held here), as rows inserted together: NewReplicas.
+ADD: dict[str, Callable[[uuid.UUID, dict[str, Any], Regie, NewReplicas], Applied]] = {
+    records.RESOURCE: catalogue_replicas.add_resource,
+    records.DOCUMENT: library_replicas.add_document,
 }
 REMOVE: dict[str, Callable[[uuid.UUID, uuid.UUID], Applied]] = {
     records.REGIE: regie_replicas.remove_regie,
@@ -232,8 +237,9 @@ def _pull_one_page(
     before = dict(report.counts)
     try:
         _apply_changes(peer, page["checked"], report, careful=False)
-    except SQLAlchemyError:
+    except SQLAlchemyError as error:
         db.session.rollback()  # one record broke the page: again, record by record
+        log.warning("%s: a page failed (%s); applying it record by record", peer.url, error)
         report.counts = dict(before)
         _apply_changes(peer, page["checked"], report, careful=True)
     for what in ("added", "updated", "deleted", "quarantined", "rejected"):
@@ -290,17 +296,23 @@ class _PageState:
     quarantined: set[tuple[str, str]]
     # The page's records held here, by type and id: absent means not held (no lookup).
     held: dict[str, dict[uuid.UUID, Any]]
+    # The resources and documents the page adds, written at its end; None: one by one.
+    new: NewReplicas | None = None
 
 
 def _apply_changes(
     peer: Peer, checked: list[_Checked], report: SyncReport, *, careful: bool
 ) -> None:
-    """Apply a page's changes; the records are written by one flush at the end, and their
-    search index rows together (each record in its savepoint, with its index rows, when
-    ``careful``), not one flush per record."""
+    """Apply a page's changes. The records it adds are written at the end, one statement
+    per table, the others by one flush, and their search index rows together. When
+    ``careful``, each record is applied and written in its savepoint, with its index rows."""
     state = _prefetch(peer, checked)
+    if not careful:
+        state.new = NewReplicas()
     with db.session.no_autoflush, nullcontext() if careful else search.deferred():
         seen = _apply_each(peer, checked, report, state, careful=careful)
+        if state.new is not None:
+            state.new.write()
     db.session.flush()
     _record_seen(peer, seen)
 
@@ -341,7 +353,7 @@ def _record_seen(peer: Peer, seen: list[dict[str, Any]]) -> None:
         db.session.execute(
             select(ResyncSeen.record_type, ResyncSeen.record_id).where(
                 ResyncSeen.peer_id == peer.id,
-                ResyncSeen.record_id.in_([row["record_id"] for row in seen]),
+                records.among(ResyncSeen.record_id, [row["record_id"] for row in seen]),
             )
         ).tuples()
     )
@@ -367,12 +379,12 @@ def _prefetch(peer: Peer, checked: list[_Checked]) -> _PageState:
     }
     every = set().union(*ids.values())
     tombstones = db.session.scalars(
-        select(ReplicaTombstone).where(ReplicaTombstone.record_id.in_(every))
+        select(ReplicaTombstone).where(records.among(ReplicaTombstone.record_id, every))
     )
     quarantined = db.session.execute(
         select(QuarantinedRecord.record_type, QuarantinedRecord.record_id).where(
             QuarantinedRecord.peer_id == peer.id,
-            QuarantinedRecord.record_id.in_([str(i) for i in every]),
+            records.among(QuarantinedRecord.record_id, [str(i) for i in every]),
         )
     ).tuples()
     return _PageState(
@@ -386,6 +398,14 @@ def _apply_change(
     peer: Peer, change: dict[str, Any], item: _Checked, report: SyncReport, state: _PageState
 ) -> None:
     record_type, record_id, version = change["type"], change["id"], change["version"]
+    if state.new is not None and (record_id in state.new or change["op"] == "delete"):
+        # What the page added so far is written first: a deletion may concern it (or its
+        # régie), and a second version of a record it added updates the row written.
+        again = record_id in state.new
+        state.new.write()
+        if again:
+            model = records.MODELS[record_type]
+            state.held[record_type][record_id] = db.session.get(model, record_id)
     tombstone = state.tombstones.get((record_type, record_id))
     # Only the origin's own deletion counts: a peer that is not the origin cannot bury a
     # record (that it does not own) before its origin sends it.
@@ -427,16 +447,18 @@ def _upsert(peer: Peer, record_type: str, item: _Checked, state: _PageState) -> 
         raise item.error
     assert item.record is not None  # _check loads the record of every valid upsert
     data = dict(item.record)  # a careful second pass applies the page's records again
-    if record_type != records.REGIE:
-        regies = state.held[records.REGIE]
-        regie, _ = regie_replicas.apply_regie(peer.instance_id, data.pop("regie"), regies)
-        regies[regie.id] = regie
-        record, outcome = APPLY[record_type](
-            peer.instance_id, data, state.held[record_type], regie=regie
-        )
-    else:
-        record, outcome = APPLY[record_type](peer.instance_id, data, state.held[record_type])
-    state.held[record_type][record.id] = record
+    held = state.held[record_type]
+    if record_type == records.REGIE:
+        record, outcome = APPLY[record_type](peer.instance_id, data, held)
+        held[record.id] = record
+        return outcome
+    regies = state.held[records.REGIE]
+    regie, _ = regie_replicas.apply_regie(peer.instance_id, data.pop("regie"), regies)
+    regies[regie.id] = regie
+    if state.new is not None and data["id"] not in held:
+        return ADD[record_type](peer.instance_id, data, regie, state.new)
+    record, outcome = APPLY[record_type](peer.instance_id, data, held, regie=regie)
+    held[record.id] = record
     return outcome
 
 

@@ -1,13 +1,15 @@
 """What the replica services of every domain share: the outcome of applying a record that
-another instance owns, the refusal of a record its sender does not own, and finding the
-replica a record describes."""
+another instance owns, the refusal of a record its sender does not own, finding the replica
+a record describes, and adding many new replicas at once."""
 
 import enum
 import uuid
 from collections.abc import Mapping
 from typing import Any, Protocol, TypeVar
 
-from sharing.db import utcnow
+from sqlalchemy import Table, insert
+
+from sharing.db import Base, utcnow
 from sharing.errors import Forbidden, Invalid
 from sharing.extensions import db
 from sharing.regies.models import Regie
@@ -69,3 +71,39 @@ def held_or_new(
     record = model(id=data["id"], created_at=data.get("created_at") or utcnow())
     db.session.add(record)
     return record, Applied.ADDED
+
+
+class NewReplicas:
+    """Replicas new to this instance, kept as rows of their tables until ``write`` inserts
+    them, one statement per table. For a writer of many records at once: a sync page adds
+    hundreds, and building then flushing an ORM object for each took more of the page's time
+    than anything else (docs/decisions.md, "Benchmarks").
+
+    The rows bypass the session, so the change feed does not see them (``federation.feed``
+    listens to flushes): right for replicas only, which this instance never publishes."""
+
+    def __init__(self) -> None:
+        self._records: set[uuid.UUID] = set()
+        self._rows: dict[Table, list[dict[str, Any]]] = {}
+
+    def __contains__(self, record_id: object) -> bool:
+        """Whether the record ``record_id`` waits here."""
+        return record_id in self._records
+
+    def add(self, record_id: uuid.UUID, rows: Mapping[type[Base], list[dict[str, Any]]]) -> None:
+        """Hold the rows of a new record, by model: its own row first, then its children's.
+        Every row of a model has the same keys (they are inserted together)."""
+        self._records.add(record_id)
+        for model, model_rows in rows.items():
+            self._rows.setdefault(model.__table__, []).extend(model_rows)  # type: ignore[arg-type]
+
+    def write(self) -> None:
+        """Insert the rows: after the session's flush (the régies they belong to may be new
+        objects there), a table after those it refers to (tables come in the order they were
+        first given rows, and a record's own row comes before its children's)."""
+        db.session.flush()
+        for table, rows in self._rows.items():
+            if rows:
+                db.session.execute(insert(table), rows)
+        self._records.clear()
+        self._rows.clear()

@@ -1,5 +1,7 @@
 """Resources owned by other instances, as their feeds describe them. Called by the federation
-sync once the record's shape is checked (``federation.records``); the caller commits."""
+sync once the record's shape is checked (``federation.records``); the caller commits.
+``apply_resource`` creates or updates one; ``add_resource`` adds one known to be new, as rows
+written with the rest of its batch."""
 
 import uuid
 from collections.abc import Mapping
@@ -9,11 +11,12 @@ from sqlalchemy import select
 
 from sharing import search
 from sharing.catalogue.models import Resource, ResourceStatus
-from sharing.catalogue.services import _index
+from sharing.catalogue.services import _index, searchable
+from sharing.db import utcnow
 from sharing.extensions import db
 from sharing.loans.models import Booking
 from sharing.regies.models import Regie
-from sharing.replicas import Applied, held_or_new, owning_regie, require_origin
+from sharing.replicas import Applied, NewReplicas, held_or_new, owning_regie, require_origin
 
 FIELDS = (
     "name",
@@ -49,6 +52,28 @@ def apply_resource(
     resource.version = data["version"]
     _index(resource)
     return resource, outcome
+
+
+def add_resource(
+    origin: uuid.UUID, data: dict[str, Any], regie: Regie, new: NewReplicas
+) -> Applied:
+    """Add the replica of a resource this instance does not hold (the caller knows), of
+    ``regie``, hosted by ``origin``: a row of ``new``, inserted when the caller writes it."""
+    require_origin(regie.origin_instance_id, origin, "La régie de ce matériel")
+    now = utcnow()
+    row = {name: data[name] for name in FIELDS} | {
+        "id": data["id"],
+        "regie_id": regie.id,
+        "version": data["version"],
+        "created_at": data.get("created_at") or now,
+        "updated_at": now,
+    }
+    new.add(data["id"], {Resource: [row]})
+    title, body = searchable(
+        data["name"], data["description"], data["category"], data["location"], data["requirements"]
+    )
+    search.index_record("resource", data["id"], title, body)
+    return Applied.ADDED
 
 
 def remove_resource(origin: uuid.UUID, resource_id: uuid.UUID) -> Applied:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from sharing import search
 from sharing.accounts.models import User
-from sharing.catalogue.models import Resource, ResourceStatus
+from sharing.catalogue.models import CATEGORIES, Resource, ResourceStatus
 from sharing.catalogue.permissions import can_create_resource, can_edit_resource
 from sharing.errors import Conflict, Forbidden, NotFound
 from sharing.extensions import db
@@ -79,9 +79,21 @@ def _index(resource: Resource) -> None:
 
 
 def _searchable(resource: Resource) -> tuple[str, str]:
+    return searchable(
+        resource.name,
+        resource.description,
+        resource.category,
+        resource.location,
+        resource.requirements,
+    )
+
+
+def searchable(
+    name: str, description: str, category: str, location: str, requirements: str
+) -> tuple[str, str]:
     """A resource's title and body for the search index."""
-    body = (resource.description, resource.category_label, resource.location, resource.requirements)
-    return resource.name, "\n".join(part for part in body if part)
+    body = (description, CATEGORIES.get(category, category), location, requirements)
+    return name, "\n".join(part for part in body if part)
 
 
 def _all_resources() -> Iterator[tuple[uuid.UUID, str, str]]:

@@ -4,6 +4,9 @@ sync once the record's shape is checked (``federation.records``); the caller com
 Every newer version that arrives is kept as a version here too (its author is the origin's
 régie, not an account of ours). Attachments are described by their hash: those whose bytes are
 not here yet are marked pending until ``federation.blobs`` fetches them.
+
+``apply_document`` creates or updates one document; ``add_document`` adds one known to be new,
+as rows written with the rest of its batch.
 """
 
 import uuid
@@ -16,10 +19,18 @@ from sharing import search
 from sharing.db import utcnow
 from sharing.extensions import db
 from sharing.library import files
-from sharing.library.models import SEARCH_KIND, Attachment, Document
-from sharing.library.services import _index, _snapshot
+from sharing.library.models import (
+    SEARCH_KIND,
+    Attachment,
+    Document,
+    DocumentTag,
+    DocumentTheme,
+    DocumentVersion,
+    in_theme_order,
+)
+from sharing.library.services import _index, _snapshot, searchable
 from sharing.regies.models import Regie
-from sharing.replicas import Applied, held_or_new, owning_regie, require_origin
+from sharing.replicas import Applied, NewReplicas, held_or_new, owning_regie, require_origin
 
 FIELDS = ("title", "summary", "body", "type", "licence")
 
@@ -49,6 +60,55 @@ def apply_document(
     _snapshot(document, None)
     _index(document)
     return document, outcome  # written at the caller's next flush (sync: once per page)
+
+
+def add_document(
+    origin: uuid.UUID, data: dict[str, Any], regie: Regie, new: NewReplicas
+) -> Applied:
+    """Add the replica of a document this instance does not hold (the caller knows), of
+    ``regie``, hosted by ``origin``: rows of ``new`` (the document, its version, themes, tags
+    and attachments), inserted when the caller writes it. The same rows as
+    ``apply_document`` would write."""
+    require_origin(regie.origin_instance_id, origin, "La régie de ce document")
+    document_id, now = data["id"], utcnow()
+    fields = {name: data[name] for name in FIELDS}
+    themes = in_theme_order(dict.fromkeys(data["themes"]))
+    tags = sorted(dict.fromkeys(data["tags"]))
+    attachments = {(a["sha256"], a["filename"]): a for a in data["attachments"]}
+    new.add(
+        document_id,
+        {
+            Document: [
+                fields
+                | {
+                    "id": document_id,
+                    "regie_id": regie.id,
+                    "version": data["version"],
+                    "created_at": data.get("created_at") or now,
+                    "updated_at": now,
+                    "deleted_at": None,
+                }
+            ],
+            DocumentVersion: [
+                fields
+                | {
+                    "document_id": document_id,
+                    "number": data["version"],
+                    "themes": themes,
+                    "tags": tags,
+                    "author_id": None,
+                }
+            ],
+            DocumentTheme: [{"document_id": document_id, "theme": theme} for theme in themes],
+            DocumentTag: [{"document_id": document_id, "tag": tag} for tag in tags],
+            Attachment: [
+                {"document_id": document_id, **_attachment(item)} for item in attachments.values()
+            ],
+        },
+    )
+    text = searchable(data["summary"], tags, themes, data["type"], data["body"])
+    search.index_record(SEARCH_KIND, document_id, data["title"], text)
+    return Applied.ADDED
 
 
 def remove_document(origin: uuid.UUID, document_id: uuid.UUID) -> Applied:
@@ -81,12 +141,15 @@ def _replace_attachments(document: Document, described: list[dict[str, Any]]) ->
     have = {(a.sha256, a.filename) for a in document.attachments}
     for key, item in wanted.items():
         if key not in have:
-            document.attachments.append(
-                Attachment(
-                    filename=files.safe_filename(item["filename"], item["media_type"]),
-                    media_type=item["media_type"],
-                    size=item["size"],
-                    sha256=item["sha256"],
-                    is_pending=not files.blob_path(item["sha256"]).is_file(),
-                )
-            )
+            document.attachments.append(Attachment(**_attachment(item)))
+
+
+def _attachment(item: dict[str, Any]) -> dict[str, Any]:
+    """The fields of the attachment a record describes."""
+    return {
+        "filename": files.safe_filename(item["filename"], item["media_type"]),
+        "media_type": item["media_type"],
+        "size": item["size"],
+        "sha256": item["sha256"],
+        "is_pending": not files.blob_path(item["sha256"]).is_file(),
+    }

@@ -21,6 +21,8 @@ from sharing.library import files, queries
 from sharing.library.models import (
     DEFAULT_LICENCE,
     SEARCH_KIND,
+    THEMES,
+    TYPE_LABELS,
     Attachment,
     Document,
     DocumentType,
@@ -331,16 +333,18 @@ def attachment_file(attachment: Attachment) -> Path:
 
 
 def search_text(document: Document) -> str:
-    """What the search index holds besides the title: everything a reader might type."""
-    return "\n".join(
-        (
-            document.summary,
-            " ".join(document.tags),
-            " ".join(document.theme_labels),
-            document.type_label,
-            document.body,
-        )
+    return searchable(
+        document.summary, document.tags, document.themes, document.type, document.body
     )
+
+
+def searchable(
+    summary: str, tags: list[str], themes: list[str], type_: DocumentType, body: str
+) -> str:
+    """What the search index holds of a document besides its title: everything a reader
+    might type."""
+    theme_labels = " ".join(THEMES.get(slug, slug) for slug in themes)
+    return "\n".join((summary, " ".join(tags), theme_labels, TYPE_LABELS[type_], body))
 
 
 def indexable_documents() -> Iterator[tuple[uuid.UUID, str, str]]:
