@@ -5,9 +5,11 @@ a record describes, and adding many new replicas at once."""
 import enum
 import uuid
 from collections.abc import Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Table, insert
+import psycopg
+from sqlalchemy import Connection, Table, insert
+from sqlalchemy.exc import DBAPIError
 
 from sharing.db import Base, utcnow
 from sharing.errors import Forbidden, Invalid
@@ -92,7 +94,7 @@ class NewReplicas:
 
     def add(self, record_id: uuid.UUID, rows: Mapping[type[Base], list[dict[str, Any]]]) -> None:
         """Hold the rows of a new record, by model: its own row first, then its children's.
-        Every row of a model has the same keys (they are inserted together)."""
+        A row names every column of its table: no default is applied."""
         self._records.add(record_id)
         for model, model_rows in rows.items():
             self._rows.setdefault(model.__table__, []).extend(model_rows)  # type: ignore[arg-type]
@@ -102,8 +104,34 @@ class NewReplicas:
         objects there), a table after those it refers to (tables come in the order they were
         first given rows, and a record's own row comes before its children's)."""
         db.session.flush()
+        connection = db.session.connection()
         for table, rows in self._rows.items():
-            if rows:
-                db.session.execute(insert(table), rows)
+            if not rows:
+                continue
+            if connection.dialect.name == "postgresql":
+                _copy(connection, table, rows)
+            else:
+                connection.execute(insert(table), rows)
         self._records.clear()
         self._rows.clear()
+
+
+def _copy(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` with PostgreSQL's COPY: half the time of an INSERT per row, and
+    no wait on the server for each (a thread working beside this one, as the sync's
+    read-ahead does, made each such wait last a switch interval). Values go through the
+    columns' types as in an INSERT; an error is SQLAlchemy's, as an INSERT's would be."""
+    dialect = connection.dialect
+    columns = list(table.columns)
+    convert = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+    quote = dialect.identifier_preparer
+    names = ", ".join(quote.format_column(column) for column in columns)
+    statement = f"COPY {quote.format_table(table)} ({names}) FROM STDIN"
+    raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                values = (row[column.name] for column in columns)
+                copy.write_row([f(v) if f else v for f, v in zip(convert, values, strict=True)])
+    except psycopg.Error as error:
+        raise DBAPIError.instance(statement, None, error, psycopg.Error) from None

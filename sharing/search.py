@@ -68,6 +68,7 @@ from sqlalchemy import (
     table,
     true,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from sharing.extensions import db
@@ -163,7 +164,17 @@ _FTS_DELETE = delete(_fts).where(_fts.c.rowid.in_(bindparam("rowids", expanding=
 _PG_DELETE = delete(_index).where(
     _index.c.kind == bindparam("kind"), _index.c.record_id == bindparam("record_id")
 )
-_pg_insert = pg_insert(_index)
+# Rows given as one array per column, unnested by PostgreSQL: one statement whatever their
+# number. An executemany is one statement per row, and its Python loop waits on the server
+# for each, which another thread's work (the sync reads its next page meanwhile) then delays
+# a switch interval at a time.
+_COLUMNS = ("kind", "record_id", "title", "body")
+_pg_rows = (
+    func.unnest(*(bindparam(name, type_=ARRAY(_index.c[name].type)) for name in _COLUMNS))
+    .table_valued(*_COLUMNS)
+    .render_derived()
+)
+_pg_insert = pg_insert(_index).from_select(_COLUMNS, select(_pg_rows))
 _PG_UPSERT = _pg_insert.on_conflict_do_update(
     index_elements=["kind", "record_id"],
     set_={"title": _pg_insert.excluded.title, "body": _pg_insert.excluded.body},
@@ -233,7 +244,7 @@ def _write(changes: dict[tuple[str, uuid.UUID], dict[str, Any] | None]) -> None:
         if removed:
             db.session.execute(_PG_DELETE, removed)
         if rows:
-            db.session.execute(_PG_UPSERT, rows)
+            db.session.execute(_PG_UPSERT, {name: [row[name] for row in rows] for name in _COLUMNS})
         return
     # FTS5 columns have no index: rows are found by their rowid, not by a scan.
     rowids = [fts_rowid(kind, record_id) for kind, record_id in changes]

@@ -70,40 +70,41 @@ def add_document(
     and attachments), inserted when the caller writes it. The same rows as
     ``apply_document`` would write."""
     require_origin(regie.origin_instance_id, origin, "La régie de ce document")
-    document_id, now = data["id"], utcnow()
+    document_id, version, now = data["id"], data["version"], utcnow()
     fields = {name: data[name] for name in FIELDS}
     themes = in_theme_order(dict.fromkeys(data["themes"]))
     tags = sorted(dict.fromkeys(data["tags"]))
-    attachments = {(a["sha256"], a["filename"]): a for a in data["attachments"]}
+    document = fields | {
+        "id": document_id,
+        "regie_id": regie.id,
+        "version": version,
+        "created_at": data.get("created_at") or now,
+        "updated_at": now,
+        "deleted_at": None,
+    }
+    first_version = fields | {
+        "id": uuid.uuid4(),
+        "document_id": document_id,
+        "number": version,
+        "themes": themes,
+        "tags": tags,
+        "author_id": None,
+        "created_at": now,
+    }
+    described = {(a["sha256"], a["filename"]): a for a in data["attachments"]}
+    attachments = [
+        {"id": uuid.uuid4(), "document_id": document_id, "uploaded_by_id": None, "created_at": now}
+        | _attachment(item)
+        for item in described.values()
+    ]
     new.add(
         document_id,
         {
-            Document: [
-                fields
-                | {
-                    "id": document_id,
-                    "regie_id": regie.id,
-                    "version": data["version"],
-                    "created_at": data.get("created_at") or now,
-                    "updated_at": now,
-                    "deleted_at": None,
-                }
-            ],
-            DocumentVersion: [
-                fields
-                | {
-                    "document_id": document_id,
-                    "number": data["version"],
-                    "themes": themes,
-                    "tags": tags,
-                    "author_id": None,
-                }
-            ],
+            Document: [document],
+            DocumentVersion: [first_version],
             DocumentTheme: [{"document_id": document_id, "theme": theme} for theme in themes],
             DocumentTag: [{"document_id": document_id, "tag": tag} for tag in tags],
-            Attachment: [
-                {"document_id": document_id, **_attachment(item)} for item in attachments.values()
-            ],
+            Attachment: attachments,
         },
     )
     text = searchable(data["summary"], tags, themes, data["type"], data["body"])
