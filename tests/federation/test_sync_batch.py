@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from federation import sync
 from federation.models import ReplicaTombstone
@@ -17,6 +18,7 @@ from sharing.catalogue.models import Resource
 from sharing.extensions import db
 from sharing.library.models import SEARCH_KIND, Document, DocumentVersion
 from sharing.regies.models import Regie
+from sharing.replicas import NewReplicas
 from tests.federation.test_sync_origin_rule import ScriptedPeer, peer, resource_change
 
 
@@ -157,3 +159,41 @@ def test_a_new_document_gets_the_rows_a_single_one_would(app: Flask) -> None:
         # Found by its body, a tag and a theme's label, as a local document is.
         for words in ("semis salariés", "chantier", "Maraîchage et alimentation"):
             assert found(SEARCH_KIND, words) == {document_id}, words
+
+
+def test_a_row_the_database_refuses_fails_as_an_insert_would(app: Flask) -> None:
+    """The sync retries a page record by record on SQLAlchemy's errors: COPY's must be too."""
+    with app.app_context():
+        origin = peer("lyon")
+        resource_id, regie_id = uuid.uuid4(), uuid.uuid4()
+        changes = page_of(resource_change(resource_id, regie_id, 1))
+        report = sync.sync_peer(origin, ScriptedPeer(origin, changes))  # type: ignore[arg-type]
+        assert report.ok, report.error
+        held = db.session.get(Resource, resource_id)
+        assert held is not None
+        new = NewReplicas()
+        row = {column.name: getattr(held, column.name) for column in Resource.__table__.columns}
+        new.add(resource_id, {Resource: [row]})  # the same id again
+
+        with pytest.raises(IntegrityError):
+            new.write()
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(Resource)) == 1
+
+
+def test_a_page_the_database_refuses_is_applied_record_by_record(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two new régies of one page with the same slug: written together they break its
+    unique index; one at a time, the second gets its origin's suffix."""
+    with app.app_context():
+        origin = peer("lyon")
+        changes = page_of(*(resource_change(uuid.uuid4(), uuid.uuid4(), 1) for _ in range(2)))
+        report = sync.sync_peer(origin, ScriptedPeer(origin, changes))  # type: ignore[arg-type]
+
+        assert report.ok, report.error
+        assert (report.counts["added"], report.counts["quarantined"]) == (2, 0)
+        slugs = set(db.session.scalars(select(Regie.slug)))
+        assert slugs == {"lyon-8", f"lyon-8-{origin.instance_id.hex[:8]}"}
+        assert db.session.scalar(select(func.count()).select_from(Resource)) == 2
+    caplog.clear()  # the retry was logged, as it should be here
