@@ -112,8 +112,8 @@ def load_many(record_type: str, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Any
 def among(column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
     """``column IN values``; on PostgreSQL ``column = ANY(:values)``, one array parameter
     rather than one per value. psycopg keeps its parse of a statement only up to 50
-    parameters, and a sync page asks for hundreds of ids: parsing those statements again,
-    on both sides, was a tenth of a PostgreSQL backfill."""
+    parameters, and a sync page asks for hundreds of ids: each such statement was parsed
+    anew, by psycopg and by the server, several times a page."""
     values = list(values)
     if db.session.get_bind().dialect.name != "postgresql":
         return column.in_(values)

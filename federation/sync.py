@@ -296,7 +296,8 @@ class _PageState:
     quarantined: set[tuple[str, str]]
     # The page's records held here, by type and id: absent means not held (no lookup).
     held: dict[str, dict[uuid.UUID, Any]]
-    # The resources and documents the page adds, written at its end; None: one by one.
+    # The resources and documents the page adds, written at its end (None when ``careful``:
+    # then every record goes through the ORM, in its savepoint).
     new: NewReplicas | None = None
 
 
