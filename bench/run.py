@@ -79,6 +79,8 @@ class Mode:
     page_seconds: float  # per page timing measure (one client)
     warmup: float = 0.5  # before each measure, not counted
     clients: int = 16
+    # Figures whose target is set for the network's scale: measured and shown, not judged.
+    unjudged: frozenset[str] = frozenset()
 
 
 FULL = Mode(
@@ -103,6 +105,9 @@ QUICK = Mode(
     latency_seconds=1.0,
     page_seconds=0.5,
     warmup=0.2,
+    # At this scale fixed costs dominate them: a search statement over 1 000 documents takes
+    # a millisecond beside the API's own few, and a sync of 100 records is mostly its start.
+    unjudged=frozenset({"search_overhead", "sync_backfill_rps", "sync_ratio"}),
 )
 
 
@@ -763,6 +768,10 @@ def main(argv: list[str] | None = None) -> int:
                 dataset.drop_database(manifest.url)
 
     summaries = [figure.summary() for figure in figures]
+    for summary in summaries:
+        if summary["name"].partition(" (")[0] in mode.unjudged:  # "name (its scale)"
+            summary["passed"] = None
+            summary["notes"].append(f"target judged in the full run only ({mode.name} run)")
     report = {
         "mode": mode.name,
         "revision": measured,
@@ -789,6 +798,8 @@ def main(argv: list[str] | None = None) -> int:
     print(render_table(summaries))
     for name, reason in not_measured.items():
         print(f"not measured: {name} ({reason})")
+    if mode.unjudged:
+        print(f"not judged in a {mode.name} run: {', '.join(sorted(mode.unjudged))}")
     print(
         f"\n{mode.name} run in {report['seconds']:.0f} s (datasets {generation_seconds:.0f} s); "
         f"{len(summaries) - len(missed)}/{len(summaries)} figures pass; written to {output}"
